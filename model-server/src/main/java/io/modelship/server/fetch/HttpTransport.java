@@ -1,0 +1,137 @@
+package io.modelship.server.fetch;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.Optional;
+
+/**
+ * HTTP for the MLflow REST API, its artifact proxy and plain web sources, on the JDK client. Maps status codes to
+ * the contract's failure kinds once: 401/403 access denied, 404 not found, 408/429/5xx and connection errors
+ * retryable. The Authorization header it adds is never echoed anywhere.
+ */
+final class HttpTransport {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final HttpClient client;
+  private final Optional<String> authorization;
+  /** Names the credentials to check in an access-denied message. */
+  private final String credentialsHint;
+
+  HttpTransport(Optional<String> authorization, String credentialsHint) {
+    this.client =
+        HttpClient.newBuilder()
+            .connectTimeout(Duration.ofSeconds(10))
+            .followRedirects(HttpClient.Redirect.NORMAL)
+            .version(HttpClient.Version.HTTP_1_1)
+            .build();
+    this.authorization = authorization;
+    this.credentialsHint = credentialsHint;
+  }
+
+  /** A response that is still streaming; the caller closes the body. */
+  record Streaming(int status, HttpResponse<InputStream> response) {
+    Optional<String> header(String name) {
+      return response.headers().firstValue(name);
+    }
+
+    long contentLength() {
+      return response.headers().firstValueAsLong("Content-Length").orElse(-1);
+    }
+  }
+
+  /** GET (or HEAD) returning the body as a stream on 2xx; 404 yields empty, other errors throw. */
+  Optional<Streaming> send(String method, URI uri, String range, String what) throws IOException {
+    HttpRequest.Builder request =
+        HttpRequest.newBuilder(uri).timeout(Duration.ofMinutes(10)).method(method, HttpRequest.BodyPublishers.noBody());
+    authorization.ifPresent(value -> request.header("Authorization", value));
+    if (range != null) {
+      request.header("Range", range);
+    }
+    HttpResponse<InputStream> response;
+    try {
+      response = client.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw FetchFailure.retryable("interrupted while trying to " + what);
+    }
+    int status = response.statusCode();
+    if (status >= 200 && status < 300) {
+      return Optional.of(new Streaming(status, response));
+    }
+    String detail = errorDetail(response);
+    if (status == 404) {
+      return Optional.empty();
+    }
+    throw statusFailure(status, what, detail);
+  }
+
+  /** GET of a JSON document; 404 yields empty. Connection errors are retryable failures. */
+  Optional<JsonNode> getJson(URI uri, String what) {
+    try {
+      Optional<Streaming> response = send("GET", uri, null, what);
+      if (response.isEmpty()) {
+        return Optional.empty();
+      }
+      try (InputStream body = response.get().response().body()) {
+        return Optional.of(JSON.readTree(body));
+      }
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw FetchFailure.permanent("cannot " + what + ": the server did not answer JSON");
+    } catch (IOException e) {
+      throw FetchFailure.retryable("cannot " + what + ": " + e.getClass().getSimpleName());
+    }
+  }
+
+  /**
+   * The MLflow error code and message of a 4xx answer, for not-found messages that name the model. MLflow's
+   * messages quote request parameters (model names, versions), never credentials.
+   */
+  private static String errorDetail(HttpResponse<InputStream> response) {
+    try (InputStream body = response.body()) {
+      byte[] bytes = body.readNBytes(8192);
+      JsonNode json = JSON.readTree(bytes);
+      if (json != null && json.hasNonNull("error_code")) {
+        return json.path("error_code").asText() + ": " + json.path("message").asText();
+      }
+    } catch (IOException | RuntimeException e) {
+      // Not JSON (a proxy's HTML page): the status code says enough.
+    }
+    return null;
+  }
+
+  private FetchFailure statusFailure(int status, String what, String detail) {
+    String suffix = detail == null ? "" : " (" + detail + ")";
+    if (status == 401 || status == 403) {
+      return FetchFailure.permanent(
+          "access denied (HTTP " + status + ") trying to " + what + ": check " + credentialsHint);
+    }
+    if (status == 408 || status == 429 || status >= 500) {
+      return FetchFailure.retryable("cannot " + what + ": HTTP " + status + suffix);
+    }
+    return FetchFailure.permanent("cannot " + what + ": HTTP " + status + suffix);
+  }
+
+  /** Whether a server honours byte ranges for this URI, asked with a one-byte range. */
+  boolean honoursRanges(URI uri, String what) {
+    try {
+      Optional<Streaming> response = send("GET", uri, "bytes=0-0", what);
+      if (response.isEmpty()) {
+        return false;
+      }
+      try (InputStream body = response.get().response().body()) {
+        body.readNBytes(2);
+      }
+      return response.get().status() == 206;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+}
