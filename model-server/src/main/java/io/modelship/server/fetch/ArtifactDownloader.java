@@ -16,6 +16,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Downloads every file of an artifact into a staging directory: large files in parallel byte ranges, small files
@@ -24,6 +26,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 final class ArtifactDownloader {
 
+  private static final Logger log = LoggerFactory.getLogger(ArtifactDownloader.class);
   private static final int BUFFER_BYTES = 256 * 1024;
 
   private final int parallelism;
@@ -47,9 +50,13 @@ final class ArtifactDownloader {
 
   void download(ArtifactStore store, List<ArtifactFile> files, Path stagingRoot, Progress progress) {
     List<Part> parts = plan(store, files, stagingRoot);
+    int workers = Math.min(parallelism, parts.size());
+    log.info("downloading {} file(s) in {} part(s), {} at a time", files.size(), parts.size(), workers);
+    AtomicInteger inFlight = new AtomicInteger();
+    AtomicInteger peak = new AtomicInteger();
     ExecutorService pool =
         Executors.newFixedThreadPool(
-            Math.min(parallelism, parts.size()),
+            workers,
             new java.util.concurrent.ThreadFactory() {
               private final AtomicInteger next = new AtomicInteger();
 
@@ -67,7 +74,13 @@ final class ArtifactDownloader {
         futures.add(
             completion.submit(
                 () -> {
-                  retry.call(part.describe(store), new PartDownload(store, part, progress)::attempt);
+                  peak.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
+                  try {
+                    retry.call(part.describe(store), new PartDownload(store, part, progress)::attempt);
+                    log.debug("{} done (bytes {}-{})", part.describe(store), part.from(), part.to());
+                  } finally {
+                    inFlight.decrementAndGet();
+                  }
                   return null;
                 }));
       }
@@ -78,6 +91,7 @@ final class ArtifactDownloader {
           throw asFailure(e.getCause());
         }
       }
+      log.debug("at most {} part(s) were in flight at once", peak.get());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw FetchFailure.retryable("interrupted while downloading " + store.displayUri());

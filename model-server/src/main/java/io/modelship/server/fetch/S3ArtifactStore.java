@@ -16,6 +16,8 @@ import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
 import software.amazon.awssdk.core.ResponseInputStream;
+import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
+import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.regions.providers.DefaultAwsRegionProviderChain;
@@ -81,7 +83,11 @@ final class S3ArtifactStore implements ArtifactStore {
       builder
           .endpointOverride(URI.create(settings.endpoint()))
           .forcePathStyle(true)
-          .region(Region.of(settings.region() != null ? settings.region() : "us-east-1"));
+          .region(Region.of(settings.region() != null ? settings.region() : "us-east-1"))
+          // S3-compatible stores lag behind the SDK's default CRC32 checksum headers and refuse them (S3Proxy
+          // answers 501); the artifact's SHA-256 is our integrity check.
+          .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
+          .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED);
     } else if (settings.region() != null) {
       builder.region(Region.of(settings.region())).crossRegionAccessEnabled(true);
     } else {
@@ -244,6 +250,9 @@ final class S3ArtifactStore implements ArtifactStore {
             "access denied (" + code + ") trying to " + action + ": check " + credentials.describeForAws()
                 + " and that they may read bucket '" + bucket + "'");
       }
+      if (code.equals("NoSuchBucket")) {
+        return FetchFailure.permanent("S3 bucket '" + bucket + "' does not exist (source " + displayUri() + ")");
+      }
       if (status == 404) {
         return FetchFailure.permanent("cannot " + action + ": not found (" + code + ")");
       }
@@ -256,7 +265,7 @@ final class S3ArtifactStore implements ArtifactStore {
         return FetchFailure.retryable(
             "s3://" + bucket + "/" + key + " changed while it was being downloaded");
       }
-      if (status >= 500 || status == 429 || service.isThrottlingException()) {
+      if ((status >= 500 && status != 501) || status == 429 || service.isThrottlingException()) {
         return FetchFailure.retryable("cannot " + action + ": the store answered " + code + " (HTTP " + status + ")");
       }
       return FetchFailure.permanent("cannot " + action + ": the store answered " + code + " (HTTP " + status + ")");
