@@ -1,0 +1,185 @@
+package io.modelship.server.serve;
+
+import io.modelship.server.serve.batch.BatchPolicy;
+import io.modelship.server.serve.batch.BatchQueue;
+import io.modelship.server.serve.http.ApiKey;
+import io.modelship.server.serve.http.HttpFrontEnd;
+import io.modelship.server.serve.metrics.ServerMetrics;
+import io.modelship.server.serve.model.ModelArtifact;
+import io.modelship.server.serve.model.OnnxModel;
+import io.modelship.server.serve.registry.ModelRegistry;
+import io.modelship.server.serve.registry.ModelVersion;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.file.FileSystemOptions;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The {@code serve} role's lifecycle: listen first (liveness answers while the model loads), then load the
+ * model, warm it up, and only then report ready; on shutdown, drain in the order the pod contract gives
+ * (readiness false, refuse new inference, finish what is in flight, then stop). It wires the parts together
+ * and never handles a request itself.
+ */
+public final class ModelServer implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(ModelServer.class);
+  /** Batching is for throughput; one worker keeps FIFO strict while ONNX Runtime uses the cores inside a run. */
+  private static final int WORKERS_PER_MODEL = 1;
+
+  private final ServeOptions options;
+  private final ServeHooks hooks;
+  private final Vertx vertx;
+  private final ServerMetrics metrics = new ServerMetrics();
+  private final ModelRegistry registry = new ModelRegistry();
+  private final HttpFrontEnd http;
+  private final CompletableFuture<ModelVersion> ready = new CompletableFuture<>();
+  private final AtomicBoolean stopped = new AtomicBoolean();
+  private final long startedAt = System.nanoTime();
+
+  private ModelServer(ServeOptions options, ServeHooks hooks, Optional<ApiKey> apiKey) {
+    this.options = options;
+    this.hooks = hooks;
+    // The root filesystem is read-only in the pod: Vert.x must not create its file cache in the working dir.
+    this.vertx =
+        Vertx.vertx(
+            new VertxOptions()
+                .setFileSystemOptions(
+                    new FileSystemOptions().setFileCachingEnabled(false).setClassPathResolvingEnabled(false)));
+    String version = Optional.ofNullable(ModelServer.class.getPackage().getImplementationVersion()).orElse("dev");
+    this.http = new HttpFrontEnd(vertx, registry, metrics, options.maxBodyBytes(), apiKey, version);
+  }
+
+  /**
+   * Starts listening and begins loading the model in the background. Returns once the port is open; watch
+   * {@link #whenReady()} for the model.
+   */
+  public static ModelServer start(ServeOptions options, ServeHooks hooks) throws IOException {
+    Optional<ApiKey> apiKey = options.apiKeyFile().isPresent()
+        ? Optional.of(ApiKey.fromFile(options.apiKeyFile().get()))
+        : Optional.empty();
+    ModelServer server = new ModelServer(options, hooks, apiKey);
+    try {
+      server.http.listen(options.host(), options.port()).toCompletionStage().toCompletableFuture().get(30,
+          TimeUnit.SECONDS);
+    } catch (Exception e) {
+      server.close();
+      throw new IOException("cannot listen on " + options.host() + ":" + options.port() + ": " + e.getMessage(), e);
+    }
+    LOG.info("listening on {}:{} ({}); API key {}", options.host(), server.port(),
+        "v2, /predictions, /metrics", apiKey.isPresent() ? "required for inference" : "not required");
+    Thread loader = new Thread(server::loadAndWarmUp, "model-loader");
+    loader.setDaemon(true);
+    loader.start();
+    return server;
+  }
+
+  private void loadAndWarmUp() {
+    ModelVersion modelVersion = null;
+    try {
+      ModelArtifact artifact = ModelArtifact.locate(options.modelDir());
+      String name = options.modelName().orElseGet(() -> baseName(artifact));
+      String version = options.modelVersion().or(artifact::recordedVersion).orElse("unversioned");
+      modelVersion = new ModelVersion(name, version, metrics.model(name, version));
+      registry.add(modelVersion);
+
+      long loadStart = System.nanoTime();
+      OnnxModel model = OnnxModel.load(artifact.onnxFile(), name, options.device());
+      Duration loadTook = Duration.ofNanos(System.nanoTime() - loadStart);
+      modelVersion.metrics().loaded(loadTook);
+      BatchPolicy policy = new BatchPolicy(options.maxBatchSize(), options.maxBatchDelay());
+      String label = name + ":" + version;
+      BatchQueue queue = new BatchQueue(label, policy, model.signature().batchable(), model::newRunner,
+          WORKERS_PER_MODEL, modelVersion.metrics(), hooks.beforeBatch());
+      modelVersion.loaded(model, queue);
+      LOG.info("{}: loaded in {} ms; dynamic batching {}", label, loadTook.toMillis(),
+          queue.batching() ? "up to " + policy.maxBatchSize() + " rows, " + policy.maxDelay().toMillis() + " ms"
+              : "off (" + (policy.maxBatchSize() == 1 ? "max batch size 1" : "the model has no open batch dimension")
+                  + ")");
+
+      long warmStart = System.nanoTime();
+      WarmUp.run(label, queue, model.signature(), artifact.inputExample(), options.warmupIterations(),
+          options.maxBatchSize(), hooks.beforeWarmUpIteration());
+      Duration warmTook = Duration.ofNanos(System.nanoTime() - warmStart);
+      modelVersion.metrics().warmedUp(warmTook);
+      modelVersion.markReady();
+      LOG.info("{}: ready; warm-up {} ms, {} ms since start", label, warmTook.toMillis(),
+          TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startedAt));
+      ready.complete(modelVersion);
+    } catch (Exception | Error e) {
+      String why = e.getMessage() == null ? e.toString() : e.getMessage();
+      LOG.error("the model could not be loaded: {}", why, e);
+      if (modelVersion != null) {
+        modelVersion.markFailed(why);
+      }
+      ready.completeExceptionally(e);
+    }
+  }
+
+  private static String baseName(ModelArtifact artifact) {
+    String file = artifact.onnxFile().getFileName().toString();
+    return file.substring(0, file.length() - ".onnx".length());
+  }
+
+  public int port() {
+    return http.port();
+  }
+
+  public boolean ready() {
+    return http.ready();
+  }
+
+  /** Completes with the model version once it is ready, or exceptionally when it failed to load. */
+  public CompletableFuture<ModelVersion> whenReady() {
+    return ready;
+  }
+
+  public ServerMetrics metrics() {
+    return metrics;
+  }
+
+  /**
+   * Drains and stops: readiness false and new inference refused at once, in-flight requests finish (up to the
+   * drain timeout), then the port closes and the models are freed. Safe to call more than once.
+   */
+  public void shutdown() {
+    if (!stopped.compareAndSet(false, true)) {
+      return;
+    }
+    http.startDraining();
+    LOG.info("draining: readiness is false, new inference requests are refused");
+    try {
+      if (!http.awaitIdle(options.drainTimeout())) {
+        LOG.warn("drain timeout {} ms passed with requests still in flight", options.drainTimeout().toMillis());
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    closeQuietly();
+    LOG.info("stopped");
+  }
+
+  @Override
+  public void close() {
+    shutdown();
+  }
+
+  private void closeQuietly() {
+    try {
+      http.close().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      LOG.debug("closing the HTTP server", e);
+    }
+    registry.all().forEach(ModelVersion::unload);
+    try {
+      vertx.close().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      LOG.debug("closing Vert.x", e);
+    }
+  }
+}

@@ -1,0 +1,66 @@
+package io.modelship.server.serve;
+
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code model-server serve}: parses the options, runs the server until SIGTERM, and drains it from a shutdown
+ * hook. Returns the process exit code: 0 after a clean drain, 1 when the model could not be served, 2 on a
+ * usage error.
+ */
+public final class ServeCommand {
+  private static final Logger LOG = LoggerFactory.getLogger(ServeCommand.class);
+
+  private ServeCommand() {}
+
+  public static int run(String[] args) {
+    return run(args, System.getenv());
+  }
+
+  static int run(String[] args, Map<String, String> env) {
+    ServeOptions.Parsed parsed = ServeOptions.parse(args, env);
+    if (parsed.help()) {
+      System.out.print(ServeOptions.help());
+      return 0;
+    }
+    Optional<String> problem = parsed.problem();
+    if (problem.isPresent()) {
+      System.err.println("model-server serve: " + problem.get());
+      System.err.print(ServeOptions.help());
+      return 2;
+    }
+    ServeOptions options = parsed.options().orElseThrow();
+    ModelServer server;
+    try {
+      server = ModelServer.start(options, ServeHooks.NONE);
+    } catch (Exception e) {
+      LOG.error("cannot start: {}", e.getMessage());
+      return 1;
+    }
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      server.shutdown();
+      stopped.countDown();
+    }, "drain-on-sigterm"));
+    try {
+      server.whenReady().get();
+    } catch (ExecutionException e) {
+      // Exiting lets Kubernetes show the failure (CrashLoopBackOff) instead of a pod that never turns ready.
+      server.shutdown();
+      return 1;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return 1;
+    }
+    try {
+      stopped.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return 0;
+  }
+}

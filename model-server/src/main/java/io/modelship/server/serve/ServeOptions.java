@@ -1,0 +1,192 @@
+package io.modelship.server.serve;
+
+import io.modelship.server.serve.model.DevicePreference;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The {@code serve} role's settings, read from flags and their environment variables exactly as
+ * docs/pod-contract.md lists them (a flag wins over its variable). Parsing returns a message for the operator
+ * to read; it never throws.
+ */
+public record ServeOptions(
+    Path modelDir,
+    Optional<String> modelName,
+    Optional<String> modelVersion,
+    String host,
+    int port,
+    int maxBatchSize,
+    Duration maxBatchDelay,
+    int warmupIterations,
+    DevicePreference device,
+    Optional<Path> apiKeyFile,
+    long maxBodyBytes,
+    Duration drainTimeout) {
+
+  /** One option of the contract: its flag, its variable, its default and what it means. */
+  private record Option(String flag, String variable, String defaultValue, String meaning) {}
+
+  private static final List<Option> OPTIONS =
+      List.of(
+          new Option("--model-dir", "MODELSHIP_MODEL_DIR", "/models",
+              "model directory; serves model.onnx or the only *.onnx below it"),
+          new Option("--model-name", "MODELSHIP_MODEL_NAME", null,
+              "name served (KServe v2 model name); default: the .onnx file's name"),
+          new Option("--model-version", "MODELSHIP_MODEL_VERSION", null,
+              "version label on metrics and metadata; default: modelVersion from .modelship/artifact.json"),
+          new Option("--port", "MODELSHIP_PORT", "8080", "port for inference, health and /metrics"),
+          new Option("--max-batch-size", "MODELSHIP_MAX_BATCH_SIZE", "8",
+              "dynamic batching limit in rows; 1 disables batching"),
+          new Option("--max-batch-delay-ms", "MODELSHIP_MAX_BATCH_DELAY_MS", "2",
+              "longest wait for more requests to fill a batch"),
+          new Option("--warmup-iterations", "MODELSHIP_WARMUP_ITERATIONS", "10", "inferences before ready"),
+          new Option("--device", "MODELSHIP_DEVICE", "auto",
+              "auto (CUDA when visible and the GPU build is used), cpu, gpu"),
+          new Option("--api-key-file", "MODELSHIP_API_KEY_FILE", null,
+              "when set, inference and model metadata need header X-API-Key or Authorization: Bearer"),
+          new Option("--max-body-bytes", "MODELSHIP_MAX_BODY_BYTES", String.valueOf(16 * 1024 * 1024),
+              "request body limit; larger bodies get 413"),
+          new Option("--host", "MODELSHIP_HOST", "0.0.0.0", "address to listen on"),
+          new Option("--drain-timeout-ms", "MODELSHIP_DRAIN_TIMEOUT_MS", "25000",
+              "on SIGTERM, longest wait for in-flight requests"));
+
+  /** The outcome of parsing: options, or a message saying what is wrong, or a request for help. */
+  public record Parsed(Optional<ServeOptions> options, Optional<String> problem, boolean help) {}
+
+  public static Parsed parse(String[] args, Map<String, String> env) {
+    Map<String, String> given = new LinkedHashMap<>();
+    for (int i = 0; i < args.length; i++) {
+      String arg = args[i];
+      if (arg.equals("--help") || arg.equals("-h")) {
+        return new Parsed(Optional.empty(), Optional.empty(), true);
+      }
+      String flag = arg;
+      String value = null;
+      int equals = arg.indexOf('=');
+      if (equals > 0) {
+        flag = arg.substring(0, equals);
+        value = arg.substring(equals + 1);
+      }
+      String name = flag;
+      if (OPTIONS.stream().noneMatch(o -> o.flag.equals(name))) {
+        return problem("unknown option " + arg);
+      }
+      if (value == null) {
+        if (i + 1 >= args.length) {
+          return problem(flag + " needs a value");
+        }
+        value = args[++i];
+      }
+      given.put(flag, value);
+    }
+    Map<String, String> values = new LinkedHashMap<>();
+    for (Option option : OPTIONS) {
+      String value = given.getOrDefault(option.flag, env.get(option.variable));
+      if (value == null || value.isBlank()) {
+        value = option.defaultValue;
+      }
+      if (value != null) {
+        values.put(option.flag, value.strip());
+      }
+    }
+    try {
+      Optional<DevicePreference> device = DevicePreference.parse(values.get("--device"));
+      if (device.isEmpty()) {
+        return problem("--device must be auto, cpu or gpu, was " + values.get("--device"));
+      }
+      int port = integer(values, "--port", 0, 65535);
+      int maxBatchSize = integer(values, "--max-batch-size", 1, 65536);
+      int delay = integer(values, "--max-batch-delay-ms", 0, 60_000);
+      int warmup = integer(values, "--warmup-iterations", 0, 1_000_000);
+      long maxBody = integer(values, "--max-body-bytes", 1, Integer.MAX_VALUE);
+      int drain = integer(values, "--drain-timeout-ms", 0, 3_600_000);
+      return new Parsed(
+          Optional.of(
+              new ServeOptions(
+                  Path.of(values.get("--model-dir")),
+                  Optional.ofNullable(values.get("--model-name")),
+                  Optional.ofNullable(values.get("--model-version")),
+                  values.get("--host"),
+                  port,
+                  maxBatchSize,
+                  Duration.ofMillis(delay),
+                  warmup,
+                  device.get(),
+                  Optional.ofNullable(values.get("--api-key-file")).map(Path::of),
+                  maxBody,
+                  Duration.ofMillis(drain))),
+          Optional.empty(),
+          false);
+    } catch (IllegalArgumentException e) {
+      return problem(e.getMessage());
+    }
+  }
+
+  private static int integer(Map<String, String> values, String flag, int min, int max) {
+    String text = values.get(flag);
+    try {
+      int value = Integer.parseInt(text);
+      if (value < min || value > max) {
+        throw new IllegalArgumentException(flag + " must be between " + min + " and " + max + ", was " + text);
+      }
+      return value;
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(flag + " must be a whole number, was " + text, e);
+    }
+  }
+
+  private static Parsed problem(String message) {
+    return new Parsed(Optional.empty(), Optional.of(message), false);
+  }
+
+  public static String help() {
+    StringBuilder text = new StringBuilder("usage: model-server serve [options]\n\n");
+    text.append("Serves one ONNX model over KServe v2 REST, DJL Serving's /ping and /predictions, and /metrics.\n");
+    text.append("Every option also reads the environment variable shown; a flag wins over its variable.\n\n");
+    for (Option option : OPTIONS) {
+      text.append(String.format("  %-22s %-30s %s%n", option.flag + " VALUE", option.variable, option.meaning));
+      if (option.defaultValue != null) {
+        text.append(String.format("  %-22s %-30s default: %s%n", "", "", option.defaultValue));
+      }
+    }
+    return text.toString();
+  }
+
+  /** Settings for tests and benchmarks: contract defaults, a model directory and a port. */
+  public static ServeOptions defaults(Path modelDir, int port) {
+    ServeOptions parsed =
+        parse(new String[] {"--model-dir", modelDir.toString(), "--port", String.valueOf(port)}, Map.of())
+            .options()
+            .orElseThrow();
+    return parsed;
+  }
+
+  public ServeOptions withModel(String name, String version) {
+    return new ServeOptions(modelDir, Optional.of(name), Optional.of(version), host, port, maxBatchSize,
+        maxBatchDelay, warmupIterations, device, apiKeyFile, maxBodyBytes, drainTimeout);
+  }
+
+  public ServeOptions withBatching(int size, Duration delay) {
+    return new ServeOptions(modelDir, modelName, modelVersion, host, port, size, delay, warmupIterations, device,
+        apiKeyFile, maxBodyBytes, drainTimeout);
+  }
+
+  public ServeOptions withWarmupIterations(int iterations) {
+    return new ServeOptions(modelDir, modelName, modelVersion, host, port, maxBatchSize, maxBatchDelay,
+        iterations, device, apiKeyFile, maxBodyBytes, drainTimeout);
+  }
+
+  public ServeOptions withApiKeyFile(Path file) {
+    return new ServeOptions(modelDir, modelName, modelVersion, host, port, maxBatchSize, maxBatchDelay,
+        warmupIterations, device, Optional.of(file), maxBodyBytes, drainTimeout);
+  }
+
+  public ServeOptions withMaxBodyBytes(long bytes) {
+    return new ServeOptions(modelDir, modelName, modelVersion, host, port, maxBatchSize, maxBatchDelay,
+        warmupIterations, device, apiKeyFile, bytes, drainTimeout);
+  }
+}

@@ -1,0 +1,134 @@
+package io.modelship.server.serve.metrics;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
+import java.time.Duration;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The meters of one model version, every one tagged with {@code model} and {@code version} so the operator can
+ * compare a canary with its stable revision series by series. Names and buckets here are what the operator's
+ * gates query; change them together with the operator.
+ */
+public final class ModelMetrics {
+  /** Request latency buckets: from a tiny model on a CPU to a large one on a busy GPU. */
+  private static final Duration[] LATENCY_BUCKETS =
+      millis(1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000);
+  /** Time in the batching queue is usually far below a millisecond; these buckets show where it is not. */
+  private static final Duration[] QUEUE_BUCKETS = micros(50, 100, 250, 500, 1000, 2000, 5000, 10000, 25000,
+      50000, 100000, 250000, 1000000);
+  private static final double[] BATCH_BUCKETS = {1, 2, 4, 8, 16, 32, 64, 128, 256};
+
+  private final Map<Outcome, Counter> requests = new EnumMap<>(Outcome.class);
+  private final Map<Outcome, Timer> latency = new EnumMap<>(Outcome.class);
+  private final Timer queueTime;
+  private final Timer computeTime;
+  private final DistributionSummary batchSize;
+  private final AtomicLong loadMillis = new AtomicLong(-1);
+  private final AtomicLong warmUpMillis = new AtomicLong(-1);
+  private final AtomicLong ready = new AtomicLong();
+
+  ModelMetrics(MeterRegistry registry, String model, String version) {
+    Tags tags = Tags.of("model", model, "version", version);
+    for (Outcome outcome : Outcome.values()) {
+      Tags withOutcome = tags.and("outcome", outcome.label());
+      // Registered up front so that rate() over a canary that has seen no errors yet reads 0, not "no data".
+      requests.put(outcome,
+          Counter.builder("modelship.inference.requests")
+              .description("Inference requests by outcome")
+              .tags(withOutcome)
+              .register(registry));
+      latency.put(outcome,
+          Timer.builder("modelship.inference.latency")
+              .description("Inference request latency, from the request's arrival to the response's end")
+              .tags(withOutcome)
+              .serviceLevelObjectives(LATENCY_BUCKETS)
+              .register(registry));
+    }
+    queueTime =
+        Timer.builder("modelship.inference.queue")
+            .description("Time a request waited in the batching queue before its batch ran")
+            .tags(tags)
+            .serviceLevelObjectives(QUEUE_BUCKETS)
+            .register(registry);
+    computeTime =
+        Timer.builder("modelship.inference.compute")
+            .description("Time the model took to run one batch")
+            .tags(tags)
+            .serviceLevelObjectives(LATENCY_BUCKETS)
+            .register(registry);
+    batchSize =
+        DistributionSummary.builder("modelship.inference.batch.size")
+            .description("Rows per model run after dynamic batching")
+            .tags(tags)
+            .serviceLevelObjectives(BATCH_BUCKETS)
+            .register(registry);
+    Gauge.builder("modelship.model.load", loadMillis, v -> seconds(v.get()))
+        .description("Seconds the model took to load; -1 until loaded")
+        .baseUnit("seconds")
+        .tags(tags)
+        .register(registry);
+    Gauge.builder("modelship.model.warmup", warmUpMillis, v -> seconds(v.get()))
+        .description("Seconds warm-up took before the model was ready; -1 until warmed up")
+        .baseUnit("seconds")
+        .tags(tags)
+        .register(registry);
+    Gauge.builder("modelship.model.ready", ready, AtomicLong::get)
+        .description("1 while the model version is ready to serve, else 0")
+        .tags(tags)
+        .register(registry);
+  }
+
+  public void request(Outcome outcome, long nanos) {
+    requests.get(outcome).increment();
+    latency.get(outcome).record(nanos, TimeUnit.NANOSECONDS);
+  }
+
+  public void queued(long nanos) {
+    queueTime.record(nanos, TimeUnit.NANOSECONDS);
+  }
+
+  public void batch(int rows, long computeNanos) {
+    batchSize.record(rows);
+    computeTime.record(computeNanos, TimeUnit.NANOSECONDS);
+  }
+
+  public void loaded(Duration took) {
+    loadMillis.set(took.toMillis());
+  }
+
+  public void warmedUp(Duration took) {
+    warmUpMillis.set(took.toMillis());
+  }
+
+  public void ready(boolean isReady) {
+    ready.set(isReady ? 1 : 0);
+  }
+
+  private static double seconds(long millis) {
+    return millis < 0 ? -1 : millis / 1000.0;
+  }
+
+  private static Duration[] millis(long... values) {
+    Duration[] durations = new Duration[values.length];
+    for (int i = 0; i < values.length; i++) {
+      durations[i] = Duration.ofMillis(values[i]);
+    }
+    return durations;
+  }
+
+  private static Duration[] micros(long... values) {
+    Duration[] durations = new Duration[values.length];
+    for (int i = 0; i < values.length; i++) {
+      durations[i] = Duration.ofNanos(values[i] * 1000);
+    }
+    return durations;
+  }
+}

@@ -1,0 +1,35 @@
+package io.modelship.server.serve.metrics;
+
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The server's Prometheus registry and the meters of each model version it serves. Requests for a model the
+ * server does not have are counted under {@link #UNKNOWN}, so a stray client cannot mint label values.
+ */
+public final class ServerMetrics {
+  public static final String UNKNOWN = "_unknown";
+
+  private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final Map<String, ModelMetrics> byVersion = new ConcurrentHashMap<>();
+
+  public ModelMetrics model(String model, String version) {
+    return byVersion.computeIfAbsent(
+        model + '\u0000' + version, key -> new ModelMetrics(registry, model, version));
+  }
+
+  public ModelMetrics unknownModel() {
+    return model(UNKNOWN, UNKNOWN);
+  }
+
+  /** The text exposition format, as {@code GET /metrics} returns it. */
+  public String scrape() {
+    return registry.scrape();
+  }
+
+  public String contentType() {
+    return "text/plain; version=0.0.4; charset=utf-8";
+  }
+}

@@ -1,0 +1,123 @@
+package io.modelship.server.serve.registry;
+
+import io.modelship.server.serve.batch.BatchQueue;
+import io.modelship.server.serve.metrics.ModelMetrics;
+import io.modelship.server.serve.model.InferenceRequest;
+import io.modelship.server.serve.model.InferenceResult;
+import io.modelship.server.serve.model.OnnxModel;
+import io.modelship.server.serve.model.Signature;
+import io.modelship.server.serve.model.Tensor;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * One version of one model as the server holds it: its state, the loaded model and the batch queue in front of
+ * it, and its meters. Several versions of a model may live side by side; each has its own queue so a slow or
+ * failing version never holds up another. It never decides which version a request goes to.
+ */
+public final class ModelVersion {
+  private final String name;
+  private final String version;
+  private final ModelMetrics metrics;
+  private volatile ModelState state = ModelState.LOADING;
+  private volatile OnnxModel model;
+  private volatile BatchQueue queue;
+  private volatile String failure;
+
+  public ModelVersion(String name, String version, ModelMetrics metrics) {
+    this.name = name;
+    this.version = version;
+    this.metrics = metrics;
+  }
+
+  public String name() {
+    return name;
+  }
+
+  public String version() {
+    return version;
+  }
+
+  public ModelMetrics metrics() {
+    return metrics;
+  }
+
+  public ModelState state() {
+    return state;
+  }
+
+  public boolean ready() {
+    return state == ModelState.READY;
+  }
+
+  public Optional<String> failure() {
+    return Optional.ofNullable(failure);
+  }
+
+  /** The signature, once loaded. */
+  public Optional<Signature> signature() {
+    OnnxModel loaded = model;
+    return loaded == null ? Optional.empty() : Optional.of(loaded.signature());
+  }
+
+  /** The batch queue, once loaded. */
+  public Optional<BatchQueue> queue() {
+    return Optional.ofNullable(queue);
+  }
+
+  public void loaded(OnnxModel loadedModel, BatchQueue batchQueue) {
+    this.model = loadedModel;
+    this.queue = batchQueue;
+    this.state = ModelState.WARMING_UP;
+  }
+
+  public void markReady() {
+    state = ModelState.READY;
+    metrics.ready(true);
+  }
+
+  public void markFailed(String why) {
+    failure = why;
+    state = ModelState.FAILED_TO_LOAD;
+    metrics.ready(false);
+  }
+
+  /** Checks a request against the signature; the message names the input and what was expected. */
+  public Optional<String> check(InferenceRequest request) {
+    Signature signature = signature().orElseThrow(() -> new IllegalStateException(name + " is not loaded"));
+    return signature.check(request.inputs()).or(() -> signature.checkOutputs(request.requestedOutputs()));
+  }
+
+  /**
+   * Queues a request that passed {@link #check}. {@code announced} says whether the caller announced it to the
+   * queue when it started to arrive.
+   */
+  public CompletableFuture<InferenceResult> infer(InferenceRequest request, boolean announced) {
+    Signature signature = signature().orElseThrow(() -> new IllegalStateException(name + " is not loaded"));
+    List<Tensor> ordered = signature.inDeclarationOrder(request.inputs());
+    return queue.submit(ordered, announced, false).thenApply(outputs -> select(outputs, request));
+  }
+
+  private static InferenceResult select(List<Tensor> outputs, InferenceRequest request) {
+    if (request.requestedOutputs().isEmpty()) {
+      return new InferenceResult(outputs);
+    }
+    return new InferenceResult(
+        outputs.stream().filter(t -> request.requestedOutputs().contains(t.name())).toList());
+  }
+
+  /** Stops the queue (after it empties) and frees the model. */
+  public void unload() {
+    state = ModelState.UNLOADING;
+    metrics.ready(false);
+    BatchQueue draining = queue;
+    if (draining != null) {
+      draining.close();
+    }
+    OnnxModel loaded = model;
+    if (loaded != null) {
+      loaded.close();
+    }
+  }
+}
