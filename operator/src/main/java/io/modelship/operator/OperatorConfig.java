@@ -1,0 +1,38 @@
+package io.modelship.operator;
+
+import java.util.Arrays;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * Settings of one operator process, read once from the environment at start-up. Nothing here is per
+ * ModelDeployment: those settings live in the resource.
+ */
+public record OperatorConfig(
+    String modelServerImage,
+    Set<String> watchNamespaces,
+    int healthPort,
+    boolean leaderElection,
+    String leaseNamespace) {
+
+  public static final String DEFAULT_MODEL_SERVER_IMAGE = "ghcr.io/modelship/model-server:0.1.0";
+
+  public static OperatorConfig fromEnvironment(Map<String, String> env) {
+    String namespaces = env.getOrDefault("MODELSHIP_WATCH_NAMESPACES", "").trim();
+    return new OperatorConfig(
+        env.getOrDefault("MODELSHIP_MODEL_SERVER_IMAGE", DEFAULT_MODEL_SERVER_IMAGE),
+        namespaces.isEmpty()
+            ? Set.of()
+            : Arrays.stream(namespaces.split(",")).map(String::trim).filter(s -> !s.isEmpty())
+                .collect(Collectors.toUnmodifiableSet()),
+        Integer.parseInt(env.getOrDefault("MODELSHIP_HEALTH_PORT", "8081")),
+        Boolean.parseBoolean(env.getOrDefault("MODELSHIP_LEADER_ELECTION", "false")),
+        env.getOrDefault("POD_NAMESPACE", "default"));
+  }
+
+  /** Settings for tests and tools: the default image, every namespace, no leader election. */
+  public static OperatorConfig defaults() {
+    return fromEnvironment(Map.of());
+  }
+}

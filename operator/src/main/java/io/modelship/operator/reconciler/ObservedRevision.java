@@ -1,0 +1,119 @@
+package io.modelship.operator.reconciler;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.fabric8.kubernetes.api.model.ContainerStateTerminated;
+import io.fabric8.kubernetes.api.model.ContainerStatus;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import io.modelship.operator.resources.RevisionDeployment;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.stream.Stream;
+
+/**
+ * What the cluster shows of one revision: its Deployment and its pods. Read-only; every judgement about a
+ * revision (ready? artifact fetched? fetch failed?) is made here from observed state, never from memory.
+ */
+public record ObservedRevision(String hash, Deployment deployment, List<Pod> pods) {
+
+  /** What the fetch step reported about the artifact it verified (docs/pod-contract.md). */
+  public record Artifact(String resolvedUri, String modelVersion, String sha256) {}
+
+  public int desiredReplicas() {
+    return deployment.getSpec() != null && deployment.getSpec().getReplicas() != null
+        ? deployment.getSpec().getReplicas()
+        : 1;
+  }
+
+  public int readyReplicas() {
+    var status = deployment.getStatus();
+    return status != null && status.getReadyReplicas() != null ? status.getReadyReplicas() : 0;
+  }
+
+  /** Every desired pod ready, and the Deployment controller has seen the current spec. */
+  public boolean isReady() {
+    var status = deployment.getStatus();
+    if (status == null) {
+      return false;
+    }
+    Long generation = deployment.getMetadata().getGeneration();
+    boolean observedCurrent =
+        generation == null || (status.getObservedGeneration() != null && status.getObservedGeneration() >= generation);
+    return observedCurrent && readyReplicas() >= desiredReplicas();
+  }
+
+  /** The artifact as reported by any pod whose fetch step succeeded. */
+  public Optional<Artifact> artifact() {
+    return fetchStatuses()
+        .map(ObservedRevision::successfulTermination)
+        .filter(Objects::nonNull)
+        .map(t -> parseArtifact(t.getMessage()))
+        .flatMap(Optional::stream)
+        .findFirst();
+  }
+
+  /** Why fetching failed, when some pod's fetch step failed and none succeeded. */
+  public Optional<String> fetchFailure() {
+    if (artifact().isPresent()) {
+      return Optional.empty();
+    }
+    return fetchStatuses()
+        .map(ObservedRevision::failedTermination)
+        .filter(Objects::nonNull)
+        .findFirst()
+        .map(t -> "fetch exited with code %d%s: %s".formatted(
+            t.getExitCode(),
+            t.getExitCode() == 3 ? " (permanent: fix the source or the spec)" : t.getExitCode() == 4 ? " (retrying)" : "",
+            lastLine(t.getMessage())));
+  }
+
+  private Stream<ContainerStatus> fetchStatuses() {
+    return pods.stream()
+        .filter(p -> p.getStatus() != null && p.getStatus().getInitContainerStatuses() != null)
+        .flatMap(p -> p.getStatus().getInitContainerStatuses().stream())
+        .filter(s -> RevisionDeployment.FETCH_CONTAINER.equals(s.getName()));
+  }
+
+  private static ContainerStateTerminated successfulTermination(ContainerStatus s) {
+    var t = s.getState() != null ? s.getState().getTerminated() : null;
+    return t != null && Integer.valueOf(0).equals(t.getExitCode()) ? t : null;
+  }
+
+  private static ContainerStateTerminated failedTermination(ContainerStatus s) {
+    // While the kubelet backs off before a retry, the failure sits in lastState.
+    for (var state : new io.fabric8.kubernetes.api.model.ContainerState[] {s.getState(), s.getLastState()}) {
+      var t = state != null ? state.getTerminated() : null;
+      if (t != null && t.getExitCode() != null && t.getExitCode() != 0) {
+        return t;
+      }
+    }
+    return null;
+  }
+
+  private static Optional<Artifact> parseArtifact(String message) {
+    if (message == null || message.isBlank()) {
+      return Optional.empty();
+    }
+    try {
+      JsonNode json = Serialization.jsonMapper().readTree(message.trim());
+      return Optional.of(new Artifact(text(json, "resolvedUri"), text(json, "modelVersion"), text(json, "sha256")));
+    } catch (Exception e) {
+      return Optional.empty();
+    }
+  }
+
+  private static String text(JsonNode json, String field) {
+    JsonNode node = json.get(field);
+    return node == null || node.isNull() ? null : node.asText();
+  }
+
+  private static String lastLine(String message) {
+    if (message == null || message.isBlank()) {
+      return "no message; see the logs of the fetch container";
+    }
+    String line = message.strip().lines().reduce((a, b) -> b).orElse("");
+    return line.length() > 512 ? line.substring(0, 512) + "…" : line;
+  }
+}

@@ -1,0 +1,56 @@
+package io.modelship.operator.revision;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.modelship.operator.api.ModelDeployment;
+import io.modelship.operator.api.spec.ResourcesSpec;
+import io.modelship.operator.testing.ModelDeployments;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import org.junit.jupiter.api.Test;
+
+class RevisionTest {
+  private static final String IMAGE = "model-server:1";
+
+  @Test
+  void theSameSpecAlwaysNamesTheSameRevision() {
+    var a = Revision.of(ModelDeployments.s3("m", "s3://b/m/1/"), IMAGE);
+    var b = Revision.of(copy(ModelDeployments.s3("m", "s3://b/m/1/")), IMAGE);
+    assertThat(a.hash()).isEqualTo(b.hash()).matches("[0-9a-f]{10}");
+  }
+
+  @Test
+  void replicasAreNotPartOfARevision() {
+    var mdep = ModelDeployments.s3("m", "s3://b/m/1/");
+    String before = Revision.of(mdep, IMAGE).hash();
+    mdep.getSpec().setReplicas(7);
+    assertThat(Revision.of(mdep, IMAGE).hash()).isEqualTo(before);
+  }
+
+  @Test
+  void sourcePodShapeAndImageEachMakeANewRevision() {
+    var mdep = ModelDeployments.s3("m", "s3://b/m/1/");
+    String original = Revision.of(mdep, IMAGE).hash();
+
+    mdep.getSpec().getModel().getSource().getS3().setUri("s3://b/m/2/");
+    String newSource = Revision.of(mdep, IMAGE).hash();
+    var resources = new ResourcesSpec();
+    resources.setMemory(new Quantity("2Gi"));
+    mdep.getSpec().setResources(resources);
+    String newShape = Revision.of(mdep, IMAGE).hash();
+    String newImage = Revision.of(mdep, "model-server:2").hash();
+
+    assertThat(java.util.List.of(original, newSource, newShape, newImage)).doesNotHaveDuplicates();
+  }
+
+  @Test
+  void objectNamesJoinTheModelDeploymentAndTheRevision() {
+    var mdep = ModelDeployments.s3("sentiment", "s3://b/m/1/");
+    var revision = Revision.of(mdep, IMAGE);
+    assertThat(revision.objectName(mdep)).isEqualTo("sentiment-" + revision.hash());
+  }
+
+  private static ModelDeployment copy(ModelDeployment mdep) {
+    return Serialization.unmarshal(Serialization.asJson(mdep), ModelDeployment.class);
+  }
+}

@@ -1,0 +1,57 @@
+package io.modelship.operator.testing;
+
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import io.fabric8.mockwebserver.dsl.HttpMethod;
+import io.fabric8.mockwebserver.http.Buffer;
+import io.fabric8.mockwebserver.http.Headers;
+import io.fabric8.mockwebserver.http.MockResponse;
+import io.fabric8.mockwebserver.http.RecordedRequest;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * fabric8's CRUD mock server, taught two things a real apiserver does: server-side apply (create when absent,
+ * otherwise merge, which is what apply amounts to for one field manager that always sends whole objects),
+ * and a log of every write, so tests can prove a no-op reconcile writes nothing.
+ */
+public class ApplyAwareCrudDispatcher extends KubernetesCrudDispatcher {
+  private final List<String> writes = new CopyOnWriteArrayList<>();
+
+  @Override
+  public MockResponse dispatch(RecordedRequest request) {
+    if (request.method() != HttpMethod.GET) {
+      writes.add(request.getMethod() + " " + request.getPath());
+    }
+    return super.dispatch(request);
+  }
+
+  @Override
+  public MockResponse handlePatch(RecordedRequest request) {
+    String contentType = request.getHeader("Content-Type");
+    if (contentType == null || !contentType.contains("apply-patch")) {
+      return super.handlePatch(request);
+    }
+    String path = request.getPath().split("\\?", 2)[0];
+    byte[] json = Serialization.asJson(
+            Serialization.unmarshal(request.getBody().readUtf8(), GenericKubernetesResource.class))
+        .getBytes(StandardCharsets.UTF_8);
+    if (handleGet(path).code() == 404) {
+      String collection = path.substring(0, path.lastIndexOf('/'));
+      return handleCreate(rewrite(request, HttpMethod.POST, collection, "application/json", json));
+    }
+    return super.handlePatch(rewrite(request, HttpMethod.PATCH, path, "application/merge-patch+json", json));
+  }
+
+  private static RecordedRequest rewrite(RecordedRequest original, HttpMethod method, String path, String contentType, byte[] body) {
+    Headers headers = Headers.builder().add("Content-Type", contentType).build();
+    return new RecordedRequest(original.getHttpVersion(), method, path, headers, new Buffer(body));
+  }
+
+  /** Every non-GET request so far, as "METHOD path". */
+  public List<String> writes() {
+    return List.copyOf(writes);
+  }
+}
