@@ -49,6 +49,12 @@ final class HttpTransport {
 
   /** GET (or HEAD) returning the body as a stream on 2xx; 404 yields empty, other errors throw. */
   Optional<Streaming> send(String method, URI uri, String range, String what) throws IOException {
+    return send(method, uri, range, what, 404, 404);
+  }
+
+  /** As {@link #send(String, URI, String, String)}, with two statuses that mean "absent". */
+  private Optional<Streaming> send(String method, URI uri, String range, String what, int absent, int alsoAbsent)
+      throws IOException {
     HttpRequest.Builder request =
         HttpRequest.newBuilder(uri).timeout(Duration.ofMinutes(10)).method(method, HttpRequest.BodyPublishers.noBody());
     authorization.ifPresent(value -> request.header("Authorization", value));
@@ -67,7 +73,7 @@ final class HttpTransport {
       return Optional.of(new Streaming(status, response));
     }
     String detail = errorDetail(response);
-    if (status == 404) {
+    if (status == absent || status == alsoAbsent) {
       return Optional.empty();
     }
     throw statusFailure(status, what, detail);
@@ -75,8 +81,16 @@ final class HttpTransport {
 
   /** GET of a JSON document; 404 yields empty. Connection errors are retryable failures. */
   Optional<JsonNode> getJson(URI uri, String what) {
+    return getJson(uri, what, 404);
+  }
+
+  /**
+   * GET of a JSON document; 404 and {@code absent} yield empty (MLflow answers a missing alias with 400
+   * INVALID_PARAMETER_VALUE, not 404).
+   */
+  Optional<JsonNode> getJson(URI uri, String what, int absent) {
     try {
-      Optional<Streaming> response = send("GET", uri, null, what);
+      Optional<Streaming> response = send("GET", uri, null, what, 404, absent);
       if (response.isEmpty()) {
         return Optional.empty();
       }

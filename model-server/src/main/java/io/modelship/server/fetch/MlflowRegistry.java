@@ -37,7 +37,8 @@ final class MlflowRegistry {
             () ->
                 http.getJson(
                     api("registered-models/alias", "name", name, "alias", alias),
-                    "resolve alias '" + alias + "' of MLflow model '" + name + "'"));
+                    "resolve alias '" + alias + "' of MLflow model '" + name + "'",
+                    400));
     if (answer.isEmpty()) {
       if (!registeredModelExists(name)) {
         throw modelNotFound(name);

@@ -1,0 +1,191 @@
+package io.modelship.server.fetch;
+
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A real {@code mlflow server} (tracking, registry and artifact proxy) for the fetch tests: the pinned MLflow is
+ * installed once into a cached virtualenv by src/test/scripts/mlflow-venv.sh, then a server runs on a free
+ * loopback port with a SQLite store and local artifacts in a temporary directory.
+ */
+final class MlflowServer implements AutoCloseable {
+
+  static final String VERSION = "3.17.2";
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final Process process;
+  private final Path home;
+  private final Path mlflow;
+  private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+  final String uri;
+
+  private MlflowServer(Process process, Path home, Path mlflow, int port) {
+    this.process = process;
+    this.home = home;
+    this.mlflow = mlflow;
+    this.uri = "http://127.0.0.1:" + port;
+  }
+
+  /** Why the server cannot run here (no python3), or empty when it can. */
+  static Optional<String> unavailableReason() {
+    for (String dir : System.getenv().getOrDefault("PATH", "").split(":")) {
+      if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, "python3"))) {
+        return Optional.empty();
+      }
+    }
+    return Optional.of("python3 is not on PATH, so no MLflow server can be installed");
+  }
+
+  /** The mlflow executable of the cached venv, created on first use. */
+  static Path installedMlflow() throws IOException, InterruptedException {
+    Path script = Path.of("src/test/scripts/mlflow-venv.sh").toAbsolutePath();
+    Process install =
+        new ProcessBuilder("bash", script.toString(), VERSION)
+            .redirectError(ProcessBuilder.Redirect.INHERIT)
+            .start();
+    String out = new String(install.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+    if (!install.waitFor(15, TimeUnit.MINUTES) || install.exitValue() != 0) {
+      throw new IllegalStateException("mlflow-venv.sh failed (exit " + install.exitValue() + "): " + out);
+    }
+    String[] lines = out.split("\n");
+    return Path.of(lines[lines.length - 1].strip());
+  }
+
+  static MlflowServer start(Path home) throws IOException, InterruptedException {
+    Path mlflow = installedMlflow();
+    int port;
+    try (ServerSocket socket = new ServerSocket(0)) {
+      port = socket.getLocalPort();
+    }
+    Process process =
+        new ProcessBuilder(
+                mlflow.toString(), "server",
+                "--host", "127.0.0.1",
+                "--port", Integer.toString(port),
+                "--backend-store-uri", "sqlite:///" + home.resolve("mlflow.db"),
+                "--artifacts-destination", home.resolve("artifacts").toString(),
+                "--workers", "1")
+            .directory(home.toFile())
+            .redirectErrorStream(true)
+            .redirectOutput(home.resolve("server.log").toFile())
+            .start();
+    MlflowServer server = new MlflowServer(process, home, mlflow, port);
+    try {
+      await("mlflow server on port " + port)
+          .atMost(Duration.ofSeconds(120))
+          .pollInterval(Duration.ofMillis(250))
+          .until(
+              () -> {
+                if (!process.isAlive()) {
+                  throw new IllegalStateException(
+                      "mlflow server exited: " + Files.readString(home.resolve("server.log")));
+                }
+                return server.healthy();
+              });
+    } catch (RuntimeException e) {
+      server.close();
+      throw e;
+    }
+    return server;
+  }
+
+  private boolean healthy() {
+    try {
+      return http.send(HttpRequest.newBuilder(URI.create(uri + "/health")).build(), HttpResponse.BodyHandlers.discarding())
+              .statusCode()
+          == 200;
+    } catch (IOException e) {
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
+  JsonNode post(String endpoint, Object body) throws IOException, InterruptedException {
+    HttpResponse<String> response =
+        http.send(
+            HttpRequest.newBuilder(URI.create(uri + "/api/2.0/mlflow/" + endpoint))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body)))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    if (response.statusCode() != 200) {
+      throw new IllegalStateException(endpoint + " -> " + response.statusCode() + " " + response.body());
+    }
+    return JSON.readTree(response.body());
+  }
+
+  /** Uploads one artifact file through the artifact proxy, as MlflowClient.log_artifact does with serve-artifacts. */
+  void upload(String artifactPath, byte[] bytes) throws IOException, InterruptedException {
+    HttpResponse<String> response =
+        http.send(
+            HttpRequest.newBuilder(URI.create(uri + "/api/2.0/mlflow-artifacts/artifacts/" + artifactPath))
+                .PUT(HttpRequest.BodyPublishers.ofByteArray(bytes))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    if (response.statusCode() != 200) {
+      throw new IllegalStateException("upload " + artifactPath + " -> " + response.statusCode() + " " + response.body());
+    }
+  }
+
+  /**
+   * Marks a version's registration as failed in the registry's own database. The open-source registry store
+   * creates every version READY (only registries that copy artifacts, such as Databricks', pass through
+   * PENDING_REGISTRATION), so this is the only way to have a real server answer a non-READY status.
+   */
+  void failRegistration(String name, int version, String message) throws IOException, InterruptedException {
+    Path python = mlflow.resolveSibling("python");
+    Process update =
+        new ProcessBuilder(
+                python.toString(),
+                "-c",
+                "import sqlite3, sys\n"
+                    + "c = sqlite3.connect(sys.argv[1])\n"
+                    + "n = c.execute(\"update model_versions set status='FAILED_REGISTRATION', status_message=?"
+                    + " where name=? and version=?\", (sys.argv[4], sys.argv[2], int(sys.argv[3]))).rowcount\n"
+                    + "c.commit()\n"
+                    + "sys.exit(0 if n == 1 else 1)\n",
+                home.resolve("mlflow.db").toString(),
+                name,
+                Integer.toString(version),
+                message)
+            .redirectErrorStream(true)
+            .start();
+    String out = new String(update.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    if (!update.waitFor(30, TimeUnit.SECONDS) || update.exitValue() != 0) {
+      throw new IllegalStateException("could not mark the version failed: " + out);
+    }
+  }
+
+  @Override
+  public void close() {
+    // uvicorn runs as a child of the mlflow CLI: stop the whole tree, children first.
+    List<ProcessHandle> children = process.descendants().toList();
+    children.forEach(ProcessHandle::destroy);
+    process.destroy();
+    try {
+      await("mlflow server to stop")
+          .atMost(Duration.ofSeconds(20))
+          .until(() -> !process.isAlive() && children.stream().noneMatch(ProcessHandle::isAlive));
+    } catch (org.awaitility.core.ConditionTimeoutException e) {
+      children.forEach(ProcessHandle::destroyForcibly);
+      process.destroyForcibly();
+    }
+  }
+}
