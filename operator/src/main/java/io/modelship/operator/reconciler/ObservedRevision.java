@@ -66,7 +66,7 @@ public record ObservedRevision(String hash, Deployment deployment, List<Pod> pod
         .map(t -> "fetch exited with code %d%s: %s".formatted(
             t.getExitCode(),
             t.getExitCode() == 3 ? " (permanent: fix the source or the spec)" : t.getExitCode() == 4 ? " (retrying)" : "",
-            lastLine(t.getMessage())));
+            failureMessage(t.getMessage())));
   }
 
   private Stream<ContainerStatus> fetchStatuses() {
@@ -107,6 +107,21 @@ public record ObservedRevision(String hash, Deployment deployment, List<Pod> pod
   private static String text(JsonNode json, String field) {
     JsonNode node = json.get(field);
     return node == null || node.isNull() ? null : node.asText();
+  }
+
+  /** fetch writes {"error": ..., "exitCode": N}; kubelet may instead give us the tail of the log. */
+  private static String failureMessage(String message) {
+    if (message != null && message.strip().startsWith("{")) {
+      try {
+        String error = text(Serialization.jsonMapper().readTree(message.strip()), "error");
+        if (error != null) {
+          return error;
+        }
+      } catch (Exception e) {
+        // not JSON after all: fall through to the raw text
+      }
+    }
+    return lastLine(message);
   }
 
   private static String lastLine(String message) {

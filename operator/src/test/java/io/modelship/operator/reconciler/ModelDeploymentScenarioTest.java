@@ -265,7 +265,8 @@ class ModelDeploymentScenarioTest {
   void aFailedFetchIsReportedWithItsMessage() {
     k8s.create(ModelDeployments.s3("nofile", "s3://models/nofile/1/"));
     Deployment d = awaitSingleRevisionDeployment("nofile");
-    createPod(d, "nofile-pod-1", 3, "artifact not found: s3://models/nofile/1/ has no objects");
+    createPod(d, "nofile-pod-1", 3,
+        "{\"error\":\"artifact not found: s3://models/nofile/1/ has no objects\",\"exitCode\":3}");
 
     await().atMost(TIMEOUT).untilAsserted(() -> {
       var status = k8s.get("nofile").getStatus();
@@ -273,7 +274,8 @@ class ModelDeploymentScenarioTest {
       var resolved = condition(status.getConditions(), Conditions.ARTIFACT_RESOLVED);
       assertThat(resolved.getStatus()).isEqualTo("False");
       assertThat(resolved.getReason()).isEqualTo("FetchFailed");
-      assertThat(resolved.getMessage()).contains("exited with code 3", "permanent", "has no objects");
+      assertThat(resolved.getMessage()).contains("exited with code 3", "permanent", "has no objects")
+          .doesNotContain("{");
     });
     assertThat(events("nofile")).anySatisfy(e -> assertThat(e.getReason()).isEqualTo("FetchFailed"));
   }
