@@ -302,6 +302,10 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment> {
   private UpdateControl<ModelDeployment> finish(
       ModelDeployment mdep, ModelDeploymentStatus previous, ModelDeploymentStatus status, EventRecorder events) {
     recordTransitions(mdep, previous, status, events);
+    if (previous.getPhase() != status.getPhase()) {
+      log.info("{}/{}: phase {} -> {}", mdep.getMetadata().getNamespace(), mdep.getMetadata().getName(),
+          previous.getPhase(), status.getPhase());
+    }
     var mapper = Serialization.jsonMapper();
     if (mapper.valueToTree(status).equals(mapper.valueToTree(previous))) {
       return UpdateControl.noUpdate();
