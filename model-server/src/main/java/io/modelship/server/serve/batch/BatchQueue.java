@@ -59,6 +59,7 @@ public final class BatchQueue implements AutoCloseable {
     this.modelBatchable = modelBatchable && policy.maxBatchSize() > 1;
     this.metrics = metrics;
     this.observer = observer;
+    metrics.watchQueueDepth(this::depth);
     for (int i = 0; i < workerCount; i++) {
       ModelRunner runner = runners.get();
       Thread worker = new Thread(() -> work(runner), "batch-" + label + "-" + i);
@@ -100,6 +101,16 @@ public final class BatchQueue implements AutoCloseable {
       lock.unlock();
     }
     return pending.result;
+  }
+
+  /** Requests waiting, not counting the batch running now. */
+  public int depth() {
+    lock.lock();
+    try {
+      return queue.size();
+    } finally {
+      lock.unlock();
+    }
   }
 
   public boolean batching() {

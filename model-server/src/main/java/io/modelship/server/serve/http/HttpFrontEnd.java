@@ -103,6 +103,17 @@ public final class HttpFrontEnd {
   }
 
   private void handle(HttpServerRequest request) {
+    try {
+      route(request);
+    } catch (RuntimeException e) {
+      LOG.error("{} {} failed", request.method(), request.path(), e);
+      if (!request.response().ended() && !request.response().closed()) {
+        request.response().setStatusCode(500).end(Buffer.buffer(V2Codec.encodeError("internal error")));
+      }
+    }
+  }
+
+  private void route(HttpServerRequest request) {
     List<String> path = segments(request.path());
     HttpMethod method = request.method();
     if (path.isEmpty()) {
@@ -206,21 +217,32 @@ public final class HttpFrontEnd {
         new Exchange(request, target.map(ModelVersion::metrics).orElseGet(metrics::unknownModel),
             target.flatMap(ModelVersion::queue));
     readBody(request, exchange, body -> {
-      if (body == null) {
-        exchange.fail(new ApiError(413, "request body is larger than " + maxBodyBytes + " bytes"), true);
-      } else if (!authorized(request)) {
-        exchange.fail(new ApiError(401, "missing or wrong API key"), false);
-      } else if (target.isEmpty()) {
-        exchange.fail(new ApiError(404, unknownModel(model, version)), false);
-      } else if (draining) {
-        exchange.fail(new ApiError(503, "the server is shutting down"), false);
-      } else if (!target.get().ready()) {
-        exchange.fail(new ApiError(503, "model '" + model + "' version " + target.get().version()
-            + " is not ready (" + target.get().state() + ")"), false);
-      } else {
-        run(exchange, target.get(), body, protocol);
+      try {
+        admit(exchange, target, model, version, body, protocol);
+      } catch (RuntimeException e) {
+        LOG.error("{} {} failed", request.method(), request.path(), e);
+        exchange.fail(new ApiError(500, "internal error"), false);
       }
     });
+  }
+
+  /** Decides, once the body is in, whether the request may reach its model, in the order a client can fix. */
+  private void admit(Exchange exchange, Optional<ModelVersion> target, String model, String version, byte[] body,
+      Protocol protocol) {
+    if (body == null) {
+      exchange.fail(new ApiError(413, "request body is larger than " + maxBodyBytes + " bytes"), true);
+    } else if (!authorized(exchange.request)) {
+      exchange.fail(new ApiError(401, "missing or wrong API key"), false);
+    } else if (target.isEmpty()) {
+      exchange.fail(new ApiError(404, unknownModel(model, version)), false);
+    } else if (draining) {
+      exchange.fail(new ApiError(503, "the server is shutting down"), false);
+    } else if (!target.get().ready()) {
+      exchange.fail(new ApiError(503, "model '" + model + "' version " + target.get().version()
+          + " is not ready (" + target.get().state() + ")"), false);
+    } else {
+      run(exchange, target.get(), body, protocol);
+    }
   }
 
   private void run(Exchange exchange, ModelVersion target, byte[] body, Protocol protocol) {

@@ -70,9 +70,9 @@ public final class V2Codec {
         }
         TensorSpec spec = signature.inputs().get(0);
         Values values = new Values();
-        List<Long> dims = new ArrayList<>();
-        readNested(parser, values, dims, 0, spec.name());
-        long[] shape = dims.stream().mapToLong(Long::longValue).toArray();
+        Nesting nesting = new Nesting();
+        readNested(parser, values, nesting, 0, spec.name());
+        long[] shape = nesting.shape();
         request = new InferenceRequest(null, List.of(tensor(spec.name(), spec.datatype(), shape, values,
             Optional.of(spec))), List.of());
       } else {
@@ -155,7 +155,7 @@ public final class V2Codec {
             throw ApiError.badRequest("input #" + index + ": \"data\" must be an array");
           }
           values = new Values();
-          readNested(parser, values, new ArrayList<>(), 0, name == null ? "#" + index : name);
+          readNested(parser, values, new Nesting(), 0, name == null ? "#" + index : name);
         }
         default -> parser.skipChildren();
       }
@@ -219,9 +219,9 @@ public final class V2Codec {
 
   /**
    * Reads one (nested) array whose START_ARRAY is the current token, appending scalars to {@code values} and
-   * recording each level's length in {@code dims}; a ragged array is refused.
+   * recording each level's length in {@code nesting}; a ragged array is refused.
    */
-  private static void readNested(JsonParser parser, Values values, List<Long> dims, int depth, String input)
+  private static void readNested(JsonParser parser, Values values, Nesting nesting, int depth, String input)
       throws IOException {
     long count = 0;
     boolean nested = false;
@@ -231,7 +231,7 @@ public final class V2Codec {
       switch (token) {
         case START_ARRAY -> {
           nested = true;
-          readNested(parser, values, dims, depth + 1, input);
+          readNested(parser, values, nesting, depth + 1, input);
         }
         case VALUE_NUMBER_INT -> {
           scalars = true;
@@ -257,14 +257,35 @@ public final class V2Codec {
         throw ApiError.badRequest("input '" + input + "': data mixes numbers and arrays at one level");
       }
     }
-    if (dims.size() == depth) {
-      dims.add(count);
-    } else if (dims.get(depth) != count) {
-      throw ApiError.badRequest("input '" + input + "': nested data is ragged (rows of " + dims.get(depth)
-          + " and " + count + " elements)");
+    if (!nesting.fits(depth, count, nested)) {
+      throw ApiError.badRequest("input '" + input + "': nested data is ragged; every row must have the same length");
     }
-    if (!nested && dims.size() > depth + 1) {
-      throw ApiError.badRequest("input '" + input + "': nested data is ragged (uneven depth)");
+  }
+
+  /** The length of each nesting level seen so far, and the depth at which numbers sit. */
+  private static final class Nesting {
+    private final List<Long> lengths = new ArrayList<>();
+    private int leafDepth = -1;
+
+    boolean fits(int depth, long count, boolean nested) {
+      while (lengths.size() <= depth) {
+        lengths.add(-1L);
+      }
+      if (!nested && count > 0) {
+        if (leafDepth >= 0 && leafDepth != depth) {
+          return false;
+        }
+        leafDepth = depth;
+      }
+      if (lengths.get(depth) < 0) {
+        lengths.set(depth, count);
+        return true;
+      }
+      return lengths.get(depth) == count;
+    }
+
+    long[] shape() {
+      return lengths.stream().mapToLong(Long::longValue).toArray();
     }
   }
 

@@ -11,6 +11,7 @@ import java.util.EnumMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.IntSupplier;
 
 /**
  * The meters of one model version, every one tagged with {@code model} and {@code version} so the operator can
@@ -34,9 +35,12 @@ public final class ModelMetrics {
   private final AtomicLong loadMillis = new AtomicLong(-1);
   private final AtomicLong warmUpMillis = new AtomicLong(-1);
   private final AtomicLong ready = new AtomicLong();
+  private final MeterRegistry registry;
+  private final Tags tags;
 
   ModelMetrics(MeterRegistry registry, String model, String version) {
-    Tags tags = Tags.of("model", model, "version", version);
+    this.registry = registry;
+    this.tags = Tags.of("model", model, "version", version);
     for (Outcome outcome : Outcome.values()) {
       Tags withOutcome = tags.and("outcome", outcome.label());
       // Registered up front so that rate() over a canary that has seen no errors yet reads 0, not "no data".
@@ -82,6 +86,14 @@ public final class ModelMetrics {
         .register(registry);
     Gauge.builder("modelship.model.ready", ready, AtomicLong::get)
         .description("1 while the model version is ready to serve, else 0")
+        .tags(tags)
+        .register(registry);
+  }
+
+  /** Exposes how many requests wait in the model version's batching queue. */
+  public void watchQueueDepth(IntSupplier depth) {
+    Gauge.builder("modelship.inference.queue.depth", depth, IntSupplier::getAsInt)
+        .description("Requests waiting in the batching queue")
         .tags(tags)
         .register(registry);
   }

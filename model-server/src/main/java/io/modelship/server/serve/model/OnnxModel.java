@@ -72,9 +72,10 @@ public final class OnnxModel implements AutoCloseable {
       Signature signature = describe(session);
       model.setBlock(new OrtSymbolBlock(session, (OrtNDManager) model.getNDManager()));
       String provider = cuda ? "CUDA (gpu 0)" : "CPU";
+      // DJL reports the ONNX Runtime version it was built against; the environment knows the one loaded.
       LOG.info(
-          "loaded {} on {} {}: execution provider {}, inputs {}, outputs {}",
-          onnxFile, engine.getEngineName(), engine.getVersion(), provider, signature.inputs(),
+          "loaded {} with DJL {} on ONNX Runtime {}: execution provider {}, inputs {}, outputs {}",
+          onnxFile, engine.getEngineName(), environment.getVersion(), provider, signature.inputs(),
           signature.outputs());
       return new OnnxModel(model, signature, provider);
     } catch (OrtException | RuntimeException e) {

@@ -1,0 +1,127 @@
+package io.modelship.server.serve;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.modelship.server.onnx.OnnxModels;
+import io.modelship.server.onnx.OnnxModels.Mlp;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * What clients get wrong gets a 4xx whose message says what to fix: the input's name and the datatype and
+ * shape the model expects. The API key guards inference but never health, readiness or metrics.
+ */
+class BadRequestTest {
+  private static final String KEY = "s3cret-key-for-tests";
+  @TempDir static Path modelDir;
+  @TempDir static Path secrets;
+  static RunningServer running;
+
+  @BeforeAll
+  static void start() throws Exception {
+    OnnxModels.writeMlp(modelDir, Mlp.small());
+    Path keyFile = Files.writeString(secrets.resolve("api-key"), KEY + "\n");
+    running = RunningServer.startReady(ServeOptions.defaults(modelDir, 0).withModel("iris", "1")
+        .withApiKeyFile(keyFile).withMaxBodyBytes(4096));
+  }
+
+  @AfterAll
+  static void stop() {
+    running.close();
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @CsvSource(delimiter = '|', textBlock = """
+      wrong shape         | {"inputs":[{"name":"input","shape":[1,3],"datatype":"FP32","data":[1,2,3]}]}             | input 'input' has shape [1, 3], expected FP32 [-1, 4]
+      wrong datatype      | {"inputs":[{"name":"input","shape":[1,4],"datatype":"INT64","data":[1,2,3,4]}]}          | input 'input' has datatype INT64, expected FP32 [-1, 4]
+      unknown datatype    | {"inputs":[{"name":"input","shape":[1,4],"datatype":"FP16","data":[1,2,3,4]}]}           | input 'input' has unsupported datatype 'FP16' (expected FP32 [-1, 4])
+      too few values      | {"inputs":[{"name":"input","shape":[2,4],"datatype":"FP32","data":[1,2,3,4]}]}           | input 'input' has 4 values but shape [2, 4] needs 8 (expected FP32 [-1, 4])
+      ragged data         | {"inputs":[{"name":"input","shape":[2,4],"datatype":"FP32","data":[[1,2,3,4],[1,2,3]]}]} | input 'input': nested data is ragged
+      strings as data     | {"inputs":[{"name":"input","shape":[1,4],"datatype":"FP32","data":["a","b","c","d"]}]}   | input 'input': string data is not supported
+      unknown input       | {"inputs":[{"name":"pixels","shape":[1,4],"datatype":"FP32","data":[1,2,3,4]}]}          | unknown input 'pixels'; the model expects 'input' FP32 [-1, 4]
+      missing input       | {"inputs":[]}                                                                            | missing input 'input' (expected FP32 [-1, 4])
+      no inputs field     | {"id":"x"}                                                                               | the request has no "inputs"; the model expects 'input' FP32 [-1, 4]
+      input without data  | {"inputs":[{"name":"input","shape":[1,4],"datatype":"FP32"}]}                            | input 'input' has no "data" (expected FP32 [-1, 4])
+      unknown output      | {"inputs":[{"name":"input","shape":[1,4],"datatype":"FP32","data":[1,2,3,4]}],"outputs":[{"name":"logits"}]} | unknown output 'logits'; the model has 'probabilities' FP32 [-1, 3]
+      malformed JSON      | {"inputs":[                                                                              | malformed JSON
+      not an object       | 42                                                                                       | the request body must be a JSON object
+      """)
+  void badInputIs400WithAMessageThatSaysWhatToFix(String why, String body, String message) {
+    HttpResponse<String> response = running.post("/v2/models/iris/infer", body, "X-API-Key", KEY);
+
+    assertThat(response.statusCode()).as(response.body()).isEqualTo(400);
+    assertThat(RunningServer.json(response).path("error").asText()).startsWith(message);
+  }
+
+  @Test
+  void bareArrayOfTheWrongWidthIs400() {
+    HttpResponse<String> response = running.post("/predictions/iris", "[[1.5, 2, 3]]", "X-API-Key", KEY);
+
+    assertThat(response.statusCode()).isEqualTo(400);
+    assertThat(RunningServer.json(response).path("error").asText())
+        .isEqualTo("input 'input' has shape [1, 3], expected FP32 [-1, 4]");
+  }
+
+  @Test
+  void unknownModelOrVersionIs404() {
+    String body = V2Bodies.fp32(Mlp.INPUT, new float[][] {{1, 2, 3, 4}}).toString();
+
+    HttpResponse<String> model = running.post("/v2/models/nope/infer", body, "X-API-Key", KEY);
+    HttpResponse<String> version = running.post("/v2/models/iris/versions/9/infer", body, "X-API-Key", KEY);
+
+    assertThat(model.statusCode()).isEqualTo(404);
+    assertThat(RunningServer.json(model).path("error").asText()).isEqualTo("unknown model 'nope'");
+    assertThat(version.statusCode()).isEqualTo(404);
+    assertThat(running.get("/v2/models/nope", "X-API-Key", KEY).statusCode()).isEqualTo(404);
+    assertThat(running.post("/predictions/nope", "[[1,2,3,4]]", "X-API-Key", KEY).statusCode()).isEqualTo(404);
+  }
+
+  @Test
+  void bodyOverTheLimitIs413() {
+    String big = "{\"inputs\":[{\"name\":\"input\",\"shape\":[1,4],\"datatype\":\"FP32\",\"data\":[1,2,3,4]}],"
+        + "\"parameters\":{\"pad\":\"" + "x".repeat(5000) + "\"}}";
+
+    HttpResponse<String> response = running.post("/v2/models/iris/infer", big, "X-API-Key", KEY);
+
+    assertThat(response.statusCode()).isEqualTo(413);
+    assertThat(RunningServer.json(response).path("error").asText()).contains("larger than 4096 bytes");
+  }
+
+  @Test
+  void inferenceNeedsTheKeyInEitherHeader() {
+    String body = V2Bodies.fp32(Mlp.INPUT, new float[][] {{1, 2, 3, 4}}).toString();
+
+    assertThat(running.post("/v2/models/iris/infer", body).statusCode()).isEqualTo(401);
+    assertThat(running.post("/v2/models/iris/infer", body, "X-API-Key", "wrong").statusCode()).isEqualTo(401);
+    assertThat(running.post("/v2/models/iris/infer", body, "Authorization", "Bearer wrong").statusCode())
+        .isEqualTo(401);
+    assertThat(running.post("/predictions/iris", "[[1,2,3,4]]").statusCode()).isEqualTo(401);
+    assertThat(running.get("/v2/models/iris").statusCode()).isEqualTo(401);
+    assertThat(running.post("/v2/models/iris/infer", body, "X-API-Key", KEY).statusCode()).isEqualTo(200);
+    assertThat(running.post("/v2/models/iris/infer", body, "Authorization", "Bearer " + KEY).statusCode())
+        .isEqualTo(200);
+  }
+
+  @Test
+  void healthReadinessAndMetricsNeedNoKey() {
+    assertThat(running.get("/v2/health/live").statusCode()).isEqualTo(200);
+    assertThat(running.get("/v2/health/ready").statusCode()).isEqualTo(200);
+    assertThat(running.get("/v2/models/iris/ready").statusCode()).isEqualTo(200);
+    assertThat(running.get("/ping").statusCode()).isEqualTo(200);
+    assertThat(running.get("/metrics").statusCode()).isEqualTo(200);
+    assertThat(running.metrics()).doesNotContain(KEY);
+  }
+
+  @Test
+  void wrongMethodIs405AndUnknownPathIs404() {
+    assertThat(running.get("/v2/models/iris/infer", "X-API-Key", KEY).statusCode()).isEqualTo(405);
+    assertThat(running.get("/v3/whatever").statusCode()).isEqualTo(404);
+  }
+}
