@@ -115,6 +115,30 @@ public final class OnnxModels {
     return write(dir.resolve("model.onnx"), model(graph));
   }
 
+  /**
+   * {@code x} FP32 [N,K] → MatMul with a [4,2] weight → {@code y} FP32 [N,2]. K is left open in the signature
+   * but only 4 works, so any other width passes request checks and fails inside ONNX Runtime.
+   */
+  public static Path writeOpenWidth(Path dir) {
+    ProtoWriter graph = new ProtoWriter().string(2, "open-width");
+    graph.message(5, floatTensor("w", new long[] {4, 2}, new Random(1), 1.0));
+    graph.message(1, node("MatMul", List.of("x", "w"), "y"));
+    graph.message(11, new ProtoWriter().string(1, "x").message(2, tensorType(FLOAT, "N", "K")));
+    graph.message(12, new ProtoWriter().string(1, "y").message(2, tensorType(FLOAT, "N", 2L)));
+    return write(dir.resolve("model.onnx"), model(graph));
+  }
+
+  /** A tensor TypeProto; each dim is a String (symbolic, dim_param) or a Long (dim_value). */
+  private static ProtoWriter tensorType(int elemType, Object... dims) {
+    ProtoWriter shape = new ProtoWriter();
+    for (Object dim : dims) {
+      shape.message(1, dim instanceof String param
+          ? new ProtoWriter().string(2, param)
+          : new ProtoWriter().varint(1, (Long) dim));
+    }
+    return new ProtoWriter().message(1, new ProtoWriter().varint(1, elemType).message(2, shape));
+  }
+
   private static byte[] model(ProtoWriter graph) {
     return new ProtoWriter()
         .varint(1, IR_VERSION)

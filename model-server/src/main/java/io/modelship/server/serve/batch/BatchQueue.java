@@ -203,35 +203,44 @@ public final class BatchQueue implements AutoCloseable {
         metrics.queued(start - pending.queuedAt);
       }
     }
+    observer.beforeRun(batch.size(), rows);
+    if (batch.size() == 1) {
+      runAlone(runner, batch.get(0));
+      record(batch, rows, start);
+      return;
+    }
+    List<List<Tensor>> split;
     try {
-      observer.beforeRun(batch.size(), rows);
-      if (batch.size() == 1) {
-        PendingInference only = batch.get(0);
-        only.result.complete(runner.run(only.inputs));
-        record(batch, rows, start);
-        return;
-      }
-      List<Tensor> outputs = runner.run(concatenate(batch, rows));
-      List<List<Tensor>> split = split(outputs, batch, rows);
+      split = split(runner.run(concatenate(batch, rows)), batch, rows);
       if (split == null) {
-        LOG.warn(
-            "{}: an output's first dimension does not follow the batch; running requests one by one from now on",
+        LOG.warn("{}: an output's first dimension does not follow the batch; running requests one by one from now on",
             label);
         modelBatchable = false;
-        for (PendingInference pending : batch) {
-          pending.result.complete(runner.run(pending.inputs));
-        }
-      } else {
-        for (int i = 0; i < batch.size(); i++) {
-          batch.get(i).result.complete(split.get(i));
-        }
       }
-      record(batch, rows, start);
+    } catch (RuntimeException e) {
+      // One bad request must not fail the others it was batched with: each gets its own run and its own answer.
+      LOG.debug("{}: a batch of {} failed ({}); running its requests one by one", label, batch.size(),
+          e.getMessage());
+      split = null;
+    }
+    for (int i = 0; i < batch.size(); i++) {
+      if (split != null) {
+        batch.get(i).result.complete(split.get(i));
+      } else {
+        runAlone(runner, batch.get(i));
+      }
+    }
+    record(batch, rows, start);
+  }
+
+  private void runAlone(ModelRunner runner, PendingInference pending) {
+    try {
+      pending.result.complete(runner.run(pending.inputs));
     } catch (RuntimeException e) {
       InferenceException failure =
           e instanceof InferenceException known ? known : new InferenceException("inference failed", e);
-      LOG.warn("{}: a batch of {} request(s) failed: {}", label, batch.size(), failure.getMessage(), e);
-      batch.forEach(pending -> pending.result.completeExceptionally(failure));
+      LOG.warn("{}: inference failed: {}", label, failure.getMessage(), e);
+      pending.result.completeExceptionally(failure);
     }
   }
 
