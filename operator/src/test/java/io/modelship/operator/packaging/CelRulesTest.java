@@ -1,0 +1,110 @@
+package io.modelship.operator.packaging;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.cel.common.CelOptions;
+import dev.cel.common.CelValidationResult;
+import dev.cel.common.types.SimpleType;
+import dev.cel.compiler.CelCompiler;
+import dev.cel.compiler.CelCompilerFactory;
+import dev.cel.extensions.CelExtensions;
+import dev.cel.parser.CelStandardMacro;
+import io.fabric8.kubernetes.api.model.apiextensions.v1.JSONSchemaProps;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Compiles every x-kubernetes-validations rule (and messageExpression) in crds/ with cel-java, so a syntax
+ * error or a call to an unknown function fails here, not when `kubectl apply` of the CRD is refused.
+ *
+ * <p>The environment approximates the apiserver's: {@code self} and {@code oldSelf} are dyn (so field access
+ * is not type-checked against the schema), with the standard macros and the extension libraries Kubernetes
+ * enables that cel-java also has. Kubernetes' own libraries (quantity(), url(), isSorted(), ip(), ...) are not
+ * declared: a rule that uses one must declare it here first.
+ */
+class CelRulesTest {
+  private static final CelOptions OPTIONS = CelOptions.current().build();
+  private static final CelCompiler COMPILER =
+      CelCompilerFactory.standardCelCompilerBuilder()
+          .setOptions(OPTIONS)
+          .setStandardMacros(CelStandardMacro.STANDARD_MACROS)
+          .addVar("self", SimpleType.DYN)
+          .addVar("oldSelf", SimpleType.DYN)
+          .addLibraries(
+              CelExtensions.strings(),
+              CelExtensions.sets(OPTIONS),
+              CelExtensions.optional(),
+              CelExtensions.bindings(),
+              CelExtensions.comprehensions())
+          .build();
+
+  record Rule(Path crd, String path, String expression) {
+    @Override
+    public String toString() {
+      return crd.getFileName() + " " + path + ": " + expression;
+    }
+  }
+
+  @Test
+  void everyRuleInTheCommittedCrdsCompiles() throws IOException {
+    List<Rule> rules = rules();
+    // The walk must find the rules we know are there, or this test proves nothing.
+    assertThat(rules).extracting(Rule::expression)
+        .contains("has(self.s3) != has(self.mlflow)", "has(self.alias) != has(self.version)");
+    List<String> errors = new ArrayList<>();
+    for (Rule rule : rules) {
+      CelValidationResult result = COMPILER.compile(rule.expression());
+      if (result.hasError()) {
+        errors.add(rule + "\n" + result.getErrorString());
+      }
+    }
+    assertThat(errors).as("CEL rules that an apiserver would refuse").isEmpty();
+  }
+
+  @Test
+  void brokenRulesAreCaught() {
+    assertThat(COMPILER.compile("has(self.s3) != has(self.mlflow").hasError()).as("unbalanced parenthesis").isTrue();
+    assertThat(COMPILER.compile("has(spec.s3)").hasError()).as("undeclared variable").isTrue();
+    assertThat(COMPILER.compile("self.name.noSuchFunction()").hasError()).as("unknown function").isTrue();
+    assertThat(COMPILER.compile("self.name.lowerAscii().startsWith('a')").hasError()).as("strings extension").isFalse();
+    assertThat(COMPILER.compile("self.steps.all(s, s.weight <= 100)").hasError()).as("macro").isFalse();
+  }
+
+  private static List<Rule> rules() throws IOException {
+    List<Rule> rules = new ArrayList<>();
+    try (Stream<Path> files = Files.list(RepoPaths.crds())) {
+      for (Path crd : files.filter(p -> p.toString().endsWith(".yml") || p.toString().endsWith(".yaml")).sorted().toList()) {
+        collect(crd, "", CrdSchema.of(crd).root(), rules);
+      }
+    }
+    return rules;
+  }
+
+  private static void collect(Path crd, String path, JSONSchemaProps schema, List<Rule> rules) {
+    if (schema == null) {
+      return;
+    }
+    if (schema.getXKubernetesValidations() != null) {
+      for (var validation : schema.getXKubernetesValidations()) {
+        rules.add(new Rule(crd, path.isEmpty() ? "<root>" : path, validation.getRule()));
+        if (validation.getMessageExpression() != null) {
+          rules.add(new Rule(crd, path + " (messageExpression)", validation.getMessageExpression()));
+        }
+      }
+    }
+    if (schema.getProperties() != null) {
+      schema.getProperties().forEach((name, child) -> collect(crd, path + "." + name, child, rules));
+    }
+    if (schema.getItems() != null) {
+      collect(crd, path + "[]", schema.getItems().getSchema(), rules);
+    }
+    if (schema.getAdditionalProperties() != null) {
+      collect(crd, path + ".*", schema.getAdditionalProperties().getSchema(), rules);
+    }
+  }
+}
