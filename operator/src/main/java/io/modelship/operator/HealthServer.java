@@ -10,8 +10,9 @@ import java.util.concurrent.Executors;
 import java.util.function.BooleanSupplier;
 
 /**
- * The operator's own HTTP endpoints: /healthz (the process is alive), /readyz (informers are synced and, with
- * leader election, this replica may act) and /metrics (Prometheus). Low traffic, so the JDK's server will do.
+ * The operator's own HTTP endpoints: /healthz (the process is alive), /readyz (started and every informer
+ * healthy; a standby replica under leader election is ready too, since its informers run, which lets a rolling
+ * update proceed) and /metrics (Prometheus). Low traffic, so the JDK's server will do.
  */
 public final class HealthServer implements AutoCloseable {
   private final HttpServer server;

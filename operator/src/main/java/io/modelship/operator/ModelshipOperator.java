@@ -16,6 +16,9 @@ import java.util.function.Consumer;
  * go through here, so what the tests run is what a cluster runs.
  */
 public final class ModelshipOperator implements AutoCloseable {
+  /** The leader-election Lease; the Helm chart's Role names it too. */
+  public static final String LEASE_NAME = "modelship-operator";
+
   private final Operator operator;
   private final ModelDeploymentReconciler reconciler;
 
@@ -42,7 +45,7 @@ public final class ModelshipOperator implements AutoCloseable {
                   .withReconciliationTerminationTimeout(Duration.ofSeconds(20));
               if (config.leaderElection()) {
                 o.withLeaderElectionConfiguration(
-                    new LeaderElectionConfiguration("modelship-operator", config.leaseNamespace()));
+                    new LeaderElectionConfiguration(LEASE_NAME, config.leaseNamespace()));
               }
             });
     reconciler = new ModelDeploymentReconciler(config, clock);

@@ -26,9 +26,21 @@ public record OperatorConfig(
             ? Set.of()
             : Arrays.stream(namespaces.split(",")).map(String::trim).filter(s -> !s.isEmpty())
                 .collect(Collectors.toUnmodifiableSet()),
-        Integer.parseInt(env.getOrDefault("MODELSHIP_HEALTH_PORT", "8081")),
+        port(env.getOrDefault("MODELSHIP_HEALTH_PORT", "8081")),
         Boolean.parseBoolean(env.getOrDefault("MODELSHIP_LEADER_ELECTION", "false")),
         env.getOrDefault("POD_NAMESPACE", "default"));
+  }
+
+  private static int port(String value) {
+    try {
+      int port = Integer.parseInt(value.trim());
+      if (port >= 0 && port <= 65535) {
+        return port;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw new IllegalArgumentException("MODELSHIP_HEALTH_PORT must be a port number (0-65535), not '" + value + "'");
   }
 
   /** Settings for tests and tools: the default image, every namespace, no leader election. */

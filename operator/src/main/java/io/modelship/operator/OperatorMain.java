@@ -32,7 +32,14 @@ public final class OperatorMain {
               POD_NAMESPACE                 namespace of the leader-election Lease""".formatted(OperatorConfig.DEFAULT_MODEL_SERVER_IMAGE));
       return;
     }
-    OperatorConfig config = OperatorConfig.fromEnvironment(System.getenv());
+    OperatorConfig config;
+    try {
+      config = OperatorConfig.fromEnvironment(System.getenv());
+    } catch (IllegalArgumentException e) {
+      System.err.println("modelship-operator: " + e.getMessage());
+      System.exit(2);
+      return;
+    }
     KubernetesClient client = new KubernetesClientBuilder().build();
     String reachable = checkCluster(client);
     if (reachable != null) {

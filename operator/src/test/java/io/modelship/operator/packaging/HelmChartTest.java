@@ -216,6 +216,9 @@ class HelmChartTest {
     // java-operator-sdk refuses to start without exactly these on Leases.
     assertThat(triples(role.getRules())).containsExactlyInAnyOrder(
         "coordination.k8s.io leases create", "coordination.k8s.io leases get", "coordination.k8s.io leases update");
+    // get and update are limited to the Lease the operator really uses.
+    assertThat(role.getRules()).filteredOn(r -> r.getVerbs().contains("update"))
+        .allSatisfy(r -> assertThat(r.getResourceNames()).containsExactly(io.modelship.operator.ModelshipOperator.LEASE_NAME));
     RoleBinding binding = one(objects, RoleBinding.class);
     assertThat(binding.getMetadata().getNamespace()).isEqualTo(NAMESPACE);
     assertThat(binding.getRoleRef().getName()).isEqualTo(role.getMetadata().getName());
