@@ -1,0 +1,33 @@
+package io.modelship.operator.resources;
+
+import io.fabric8.kubernetes.api.model.IntOrString;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServiceBuilder;
+import io.modelship.operator.api.ModelDeployment;
+import java.util.Map;
+
+/** The shape every Service of ours shares: ClusterIP, port 80 onto the model server's named http port. */
+final class HttpServices {
+  private HttpServices() {}
+
+  static Service clusterIp(ModelDeployment mdep, String name, Map<String, String> labels, Map<String, String> selector) {
+    return new ServiceBuilder()
+        .withNewMetadata()
+        .withName(name)
+        .withNamespace(mdep.getMetadata().getNamespace())
+        .withLabels(labels)
+        .withOwnerReferences(Labels.ownerReference(mdep))
+        .endMetadata()
+        .withNewSpec()
+        .withType("ClusterIP")
+        .withSelector(selector)
+        .addNewPort()
+        .withName("http")
+        .withProtocol("TCP")
+        .withPort(80)
+        .withTargetPort(new IntOrString(RevisionDeployment.HTTP_PORT_NAME))
+        .endPort()
+        .endSpec()
+        .build();
+  }
+}
