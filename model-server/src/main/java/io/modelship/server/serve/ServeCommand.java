@@ -1,5 +1,8 @@
 package io.modelship.server.serve;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
@@ -21,6 +24,23 @@ public final class ServeCommand {
     return run(args, System.getenv());
   }
 
+  /**
+   * Measured here: ONNX Runtime 1.29 on Linux dies with SIGSEGV, and no hs_err file, while creating its
+   * environment when the process command line is longer than about 3.9 KB, as a classpath spelled out with -cp
+   * easily is. Say so before it happens; an @argfile or Jib's classpath file keeps the command line short.
+   */
+  private static void warnIfCommandLineIsLong() {
+    Path cmdline = Path.of("/proc/self/cmdline");
+    try {
+      if (Files.isReadable(cmdline) && Files.readAllBytes(cmdline).length > 3500) {
+        LOG.warn("the command line is over 3500 bytes; ONNX Runtime 1.29 crashes without a trace near 4 KB."
+            + " Pass the classpath in an @argfile");
+      }
+    } catch (IOException e) {
+      LOG.debug("cannot read {}", cmdline, e);
+    }
+  }
+
   static int run(String[] args, Map<String, String> env) {
     ServeOptions.Parsed parsed = ServeOptions.parse(args, env);
     if (parsed.help()) {
@@ -34,6 +54,7 @@ public final class ServeCommand {
       return 2;
     }
     ServeOptions options = parsed.options().orElseThrow();
+    warnIfCommandLineIsLong();
     ModelServer server;
     try {
       server = ModelServer.start(options, ServeHooks.NONE);

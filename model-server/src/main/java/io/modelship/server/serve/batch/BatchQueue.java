@@ -239,7 +239,7 @@ public final class BatchQueue implements AutoCloseable {
     } catch (RuntimeException e) {
       InferenceException failure =
           e instanceof InferenceException known ? known : new InferenceException("inference failed", e);
-      LOG.warn("{}: inference failed: {}", label, failure.getMessage(), e);
+      LOG.warn("{}: {}", label, failure.getMessage(), e);
       pending.result.completeExceptionally(failure);
     }
   }

@@ -316,7 +316,7 @@ public final class V2Codec {
     return names;
   }
 
-  static byte[] encodeInfer(String model, String version, String id, InferenceResult result) {
+  public static byte[] encodeInfer(String model, String version, String id, InferenceResult result) {
     return write(json -> {
       json.writeStartObject();
       json.writeStringField("model_name", model);
@@ -324,27 +324,40 @@ public final class V2Codec {
       if (id != null) {
         json.writeStringField("id", id);
       }
-      json.writeArrayFieldStart("outputs");
-      for (Tensor output : result.outputs()) {
-        json.writeStartObject();
-        json.writeStringField("name", output.name());
-        json.writeStringField("datatype", output.datatype().name());
-        json.writeArrayFieldStart("shape");
-        for (long dim : output.shape()) {
-          json.writeNumber(dim);
-        }
-        json.writeEndArray();
-        json.writeArrayFieldStart("data");
-        int count = output.elementCount();
-        for (int i = 0; i < count; i++) {
-          writeElement(json, output, i);
-        }
-        json.writeEndArray();
-        json.writeEndObject();
+      writeTensors(json, "outputs", result.outputs());
+      json.writeEndObject();
+    });
+  }
+
+  /** A v2 infer request body carrying {@code inputs}; warm-up sends it through the same decoder clients hit. */
+  public static byte[] encodeRequest(List<Tensor> inputs) {
+    return write(json -> {
+      json.writeStartObject();
+      writeTensors(json, "inputs", inputs);
+      json.writeEndObject();
+    });
+  }
+
+  private static void writeTensors(JsonGenerator json, String field, List<Tensor> tensors) throws IOException {
+    json.writeArrayFieldStart(field);
+    for (Tensor tensor : tensors) {
+      json.writeStartObject();
+      json.writeStringField("name", tensor.name());
+      json.writeStringField("datatype", tensor.datatype().name());
+      json.writeArrayFieldStart("shape");
+      for (long dim : tensor.shape()) {
+        json.writeNumber(dim);
+      }
+      json.writeEndArray();
+      json.writeArrayFieldStart("data");
+      int count = tensor.elementCount();
+      for (int i = 0; i < count; i++) {
+        writeElement(json, tensor, i);
       }
       json.writeEndArray();
       json.writeEndObject();
-    });
+    }
+    json.writeEndArray();
   }
 
   /** The simple DJL-style answer: the one output as a nested array, or an object of them by name. */
