@@ -182,8 +182,8 @@ final class ArtifactDownloader {
         if (Thread.currentThread().isInterrupted()) {
           throw new CancellationException();
         }
-        throw FetchFailure.retryable(
-            part.describe(store) + " broke off after " + written + " bytes: " + e.getClass().getSimpleName());
+        String reason = e instanceof StalledException ? e.getMessage() : e.getClass().getSimpleName();
+        throw FetchFailure.retryable(part.describe(store) + " broke off after " + written + " bytes: " + reason);
       }
       if (expected > 0 && written < expected) {
         throw FetchFailure.retryable(

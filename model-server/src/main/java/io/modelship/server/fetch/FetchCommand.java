@@ -85,7 +85,8 @@ public final class FetchCommand {
     ArtifactStore store;
     if (options.isMlflow()) {
       HttpTransport http =
-          new HttpTransport(credentials.mlflowAuthorization(), credentials.describeForMlflow());
+          new HttpTransport(
+              credentials.mlflowAuthorization(), credentials.describeForMlflow(), options.stallTimeout());
       MlflowRegistry registry = new MlflowRegistry(options.mlflowTrackingUri(), http, options.retry());
       String name = options.mlflowModelName();
       MlflowRegistry.ResolvedVersion version =
@@ -121,7 +122,10 @@ public final class FetchCommand {
       HttpTransport http =
           mlflowHttp != null && trackingUri != null && uri.startsWith(trackingUri)
               ? mlflowHttp
-              : new HttpTransport(java.util.Optional.empty(), "the URL (is it public, or its presigned link expired?)");
+              : new HttpTransport(
+                  java.util.Optional.empty(),
+                  "the URL (is it public, or has its presigned link expired?)",
+                  options.stallTimeout());
       return new HttpArtifactStore(URI.create(uri), http, options.retry());
     }
     if (lower.startsWith("file:")) {
@@ -197,7 +201,7 @@ public final class FetchCommand {
         new String[] {"org.apache.http", "software.amazon.awssdk", "io.netty", "jdk.internal.httpclient"}) {
       org.slf4j.Logger logger = LoggerFactory.getLogger(name);
       if (logger instanceof ch.qos.logback.classic.Logger logback
-          && (logback.getLevel() == null || logback.getLevel().isGreaterOrEqual(Level.WARN) == false)) {
+          && (logback.getLevel() == null || !logback.getLevel().isGreaterOrEqual(Level.WARN))) {
         logback.setLevel(Level.WARN);
       }
     }

@@ -26,6 +26,7 @@ record FetchOptions(
     int parallelism,
     long partSize,
     RetryPolicy retry,
+    Duration stallTimeout,
     long progressIntervalMillis) {
 
   /** One option: its flag, its variable, its default (null: none), and what it means in --help. */
@@ -62,6 +63,9 @@ record FetchOptions(
               "attempts per request before a transient error fails the fetch (exit 4)"),
           new Option("--retry-base-delay-ms", "MODELSHIP_FETCH_RETRY_BASE_DELAY_MS", "500",
               "first backoff delay; doubled per attempt, capped at 20 s, with jitter"),
+          new Option("--stall-timeout-s", "MODELSHIP_FETCH_STALL_TIMEOUT_S", "60",
+              "an HTTP or MLflow download that receives no data this long is abandoned and retried (S3 uses the"
+                  + " SDK's 30 s socket timeout)"),
           new Option("--progress-interval-ms", "MODELSHIP_FETCH_PROGRESS_INTERVAL_MS", "5000",
               "how often download progress is logged"));
 
@@ -176,6 +180,7 @@ record FetchOptions(
     int maxAttempts = positiveInt(v, "--max-attempts", 100);
     int retryBase = nonNegativeInt(v, "--retry-base-delay-ms");
     int progressInterval = positiveInt(v, "--progress-interval-ms", Integer.MAX_VALUE);
+    int stallSeconds = positiveInt(v, "--stall-timeout-s", 3600);
     return new FetchOptions(
         source,
         v.get("--s3-endpoint"),
@@ -190,6 +195,7 @@ record FetchOptions(
         parallelism,
         partSize,
         new RetryPolicy(maxAttempts, Duration.ofMillis(retryBase), Duration.ofSeconds(20)),
+        Duration.ofSeconds(stallSeconds),
         progressInterval);
   }
 

@@ -55,7 +55,7 @@ final class HttpArtifactStore implements ArtifactStore {
       }
       HttpTransport.Streaming answer = response.get();
       long size;
-      try (InputStream body = answer.response().body()) {
+      try (InputStream body = answer.body()) {
         if (answer.status() == 206) {
           size = answer.header("Content-Range").map(HttpArtifactStore::totalOf).orElse(-1L);
           ranges = size >= 0;
@@ -105,9 +105,9 @@ final class HttpArtifactStore implements ArtifactStore {
       throw FetchFailure.permanent("not found (HTTP 404): " + displayUri());
     }
     if (range != null && response.get().status() != 206) {
-      response.get().response().body().close();
+      response.get().body().close();
       throw FetchFailure.retryable(displayUri() + " ignored a byte range it honoured before");
     }
-    return response.get().response().body();
+    return response.get().body();
   }
 }

@@ -86,7 +86,7 @@ final class MlflowArtifactStore implements ArtifactStore {
     try {
       Optional<HttpTransport.Streaming> head = http.send("HEAD", fileUri(root), null, "read " + displayUri());
       if (head.isPresent() && !root.isEmpty()) {
-        head.get().response().body().close();
+        head.get().body().close();
         singleFile = true;
         return List.of(new ArtifactFile(name, head.get().contentLength(), root));
       }
@@ -146,11 +146,11 @@ final class MlflowArtifactStore implements ArtifactStore {
     if (ranged && response.get().status() != 206) {
       if (from == 0) {
         // The whole file from the start is what a one-part file needs anyway.
-        return response.get().response().body();
+        return response.get().body();
       }
-      response.get().response().body().close();
+      response.get().body().close();
       throw FetchFailure.retryable(what + ": the artifact proxy ignored a byte range");
     }
-    return response.get().response().body();
+    return response.get().body();
   }
 }
