@@ -17,6 +17,10 @@ if command -v flock >/dev/null 2>&1; then
 fi
 
 if [[ ! -f "$marker" ]]; then
+  if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
+    echo "mlflow-venv.sh: python3 cannot create virtualenvs here; install python3-venv (Debian/Ubuntu)" >&2
+    exit 1
+  fi
   rm -rf "$venv"
   python3 -m venv "$venv" >&2
   "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip >&2

@@ -50,6 +50,9 @@ final class ArtifactDownloader {
 
   void download(ArtifactStore store, List<ArtifactFile> files, Path stagingRoot, Progress progress) {
     List<Part> parts = plan(store, files, stagingRoot);
+    if (parts.isEmpty()) {
+      return;
+    }
     int workers = Math.min(parallelism, parts.size());
     log.info("downloading {} file(s) in {} part(s), {} at a time", files.size(), parts.size(), workers);
     AtomicInteger inFlight = new AtomicInteger();
@@ -112,6 +115,9 @@ final class ArtifactDownloader {
         Files.createFile(target);
       } catch (IOException e) {
         throw localFailure("cannot create " + target, e);
+      }
+      if (file.sizeKnown() && file.size() == 0) {
+        continue;
       }
       if (file.sizeKnown() && file.size() > partSize && store.supportsRanges(file)) {
         int count = (int) ((file.size() + partSize - 1) / partSize);

@@ -68,9 +68,12 @@ public final class FetchCommand {
   private static int fail(FetchOptions options, Redactor redactor, int exitCode, String message) {
     String shown = redactor.redact(message);
     log.error("fetch failed (exit {}): {}", exitCode, shown);
+    Map<String, Object> error = new java.util.LinkedHashMap<>();
+    error.put("error", shown);
+    error.put("exitCode", exitCode);
     try {
-      writeTerminationMessage(
-          options.terminationLog(), JSON.writeValueAsString(Map.of("error", shown, "exitCode", exitCode)));
+      // The contract's failure shape, which the operator turns into the ArtifactResolved condition.
+      writeTerminationMessage(options.terminationLog(), JSON.writeValueAsString(error));
     } catch (IOException e) {
       log.warn("could not encode the failure for the termination message");
     }

@@ -49,9 +49,9 @@ final class HttpArtifactStore implements ArtifactStore {
     // A one-byte range GET, not HEAD: presigned URLs are signed for GET only, and the 206 answer tells both the
     // size (Content-Range) and that ranges work.
     try {
-      Optional<HttpTransport.Streaming> response = http.send("GET", uri, "bytes=0-0", what);
+      Optional<HttpTransport.Streaming> response = http.send("GET", uri, "bytes=0-0", what, 404, 416);
       if (response.isEmpty()) {
-        throw FetchFailure.permanent("not found (HTTP 404): " + displayUri());
+        return List.of(emptyOrMissing());
       }
       HttpTransport.Streaming answer = response.get();
       long size;
@@ -69,6 +69,17 @@ final class HttpArtifactStore implements ArtifactStore {
     } catch (IOException e) {
       throw FetchFailure.retryable("cannot " + what + ": " + e.getClass().getSimpleName());
     }
+  }
+
+  /** A 416 for the first byte means an empty file; a 404 means there is none. */
+  private ArtifactFile emptyOrMissing() throws IOException {
+    Optional<HttpTransport.Streaming> whole = http.send("GET", uri, null, "download " + displayUri());
+    if (whole.isEmpty()) {
+      throw FetchFailure.permanent("not found (HTTP 404): " + displayUri());
+    }
+    whole.get().body().close();
+    ranges = false;
+    return new ArtifactFile(fileName(), whole.get().contentLength(), uri.toString());
   }
 
   private static long totalOf(String contentRange) {

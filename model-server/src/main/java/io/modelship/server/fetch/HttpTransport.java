@@ -63,7 +63,7 @@ final class HttpTransport {
   }
 
   /** As {@link #send(String, URI, String, String)}, with two statuses that mean "absent". */
-  private Optional<Streaming> send(String method, URI uri, String range, String what, int absent, int alsoAbsent)
+  Optional<Streaming> send(String method, URI uri, String range, String what, int absent, int alsoAbsent)
       throws IOException {
     HttpRequest.Builder request =
         HttpRequest.newBuilder(uri).timeout(Duration.ofMinutes(2)).method(method, HttpRequest.BodyPublishers.noBody());
@@ -148,7 +148,8 @@ final class HttpTransport {
   /** Whether a server honours byte ranges for this URI, asked with a one-byte range. */
   boolean honoursRanges(URI uri, String what) {
     try {
-      Optional<Streaming> response = send("GET", uri, "bytes=0-0", what);
+      // 416: the file is empty, so no range of it exists; that says nothing about the server.
+      Optional<Streaming> response = send("GET", uri, "bytes=0-0", what, 404, 416);
       if (response.isEmpty()) {
         return false;
       }

@@ -112,9 +112,24 @@ final class MlflowArtifactStore implements ArtifactStore {
       if (entry.path("is_dir").asBoolean(false)) {
         walk(child, found);
       } else {
-        long size = entry.hasNonNull("file_size") ? entry.path("file_size").asLong() : -1;
-        found.add(new ArtifactFile(child, size, root.isEmpty() ? child : root + "/" + child));
+        String location = root.isEmpty() ? child : root + "/" + child;
+        // The listing is protobuf JSON, which leaves out a file_size of 0 just as it does an unknown one.
+        long size = entry.hasNonNull("file_size") ? entry.path("file_size").asLong() : sizeOf(location);
+        found.add(new ArtifactFile(child, size, location));
       }
+    }
+  }
+
+  private long sizeOf(String location) {
+    try {
+      Optional<HttpTransport.Streaming> head = http.send("HEAD", fileUri(location), null, "read " + displayUri());
+      if (head.isEmpty()) {
+        throw FetchFailure.permanent("MLflow artifact not found: " + location + " (listed, but HTTP 404)");
+      }
+      head.get().body().close();
+      return head.get().contentLength();
+    } catch (IOException e) {
+      throw FetchFailure.retryable("cannot read " + displayUri() + ": " + e.getClass().getSimpleName());
     }
   }
 
@@ -128,6 +143,10 @@ final class MlflowArtifactStore implements ArtifactStore {
 
   @Override
   public synchronized boolean supportsRanges(ArtifactFile file) {
+    if (file.size() <= 0) {
+      // Nothing to split or resume, and an empty file cannot answer a range probe.
+      return false;
+    }
     if (ranges == null) {
       ranges = file.sizeKnown() && http.honoursRanges(fileUri(file.location()), "read " + displayUri());
     }

@@ -43,6 +43,12 @@ class FetchHttpTest {
     server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
     server.setExecutor(Executors.newFixedThreadPool(8));
     server.createContext("/files/model.onnx", this::serveModel);
+    server.createContext("/files/empty.txt", exchange -> {
+      // What a range-aware server answers for any range of an empty file.
+      boolean ranged = exchange.getRequestHeaders().getFirst("Range") != null;
+      exchange.sendResponseHeaders(ranged ? 416 : 200, -1);
+      exchange.close();
+    });
     server.createContext("/files/missing.onnx", exchange -> {
       exchange.sendResponseHeaders(404, -1);
       exchange.close();
@@ -159,6 +165,15 @@ class FetchHttpTest {
     assertThat(run.exitCode).as(run.toString()).isZero();
     assertThat(run.modelDir.resolve("model.onnx")).hasBinaryContent(MODEL);
     assertThat(run.log).contains("in 1 part(s)");
+  }
+
+  @Test
+  void emptyFileLandsEmpty() throws Exception {
+    FetchRun run = fetch(base + "/files/empty.txt").run();
+
+    assertThat(run.exitCode).as(run.toString()).isZero();
+    assertThat(run.modelDir.resolve("empty.txt")).isEmptyFile();
+    assertThat(run.result().sha256()).isEqualTo(Artifacts.sha256(new byte[0]));
   }
 
   @Test

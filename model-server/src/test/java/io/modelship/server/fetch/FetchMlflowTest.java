@@ -50,6 +50,8 @@ class FetchMlflowTest {
     DIRECTORY_ARTIFACT.put("model.onnx", Artifacts.randomBytes(2_621_440 + 17, 3));
     DIRECTORY_ARTIFACT.put("MLmodel", "flavors:\n  onnx:\n    onnx_version: 1.17.0\n".getBytes(StandardCharsets.UTF_8));
     DIRECTORY_ARTIFACT.put("metadata/requirements.txt", "onnx==1.17.0\n".getBytes(StandardCharsets.UTF_8));
+    // Empty files happen (an empty conda.yaml); they cannot answer a range probe and must still land.
+    DIRECTORY_ARTIFACT.put("metadata/python_env.yaml", new byte[0]);
 
     mlflow.post("registered-models/create", Map.of("name", MODEL));
     String experiment = mlflow.post("experiments/create", Map.of("name", "fetch-test")).path("experiment_id").asText();
@@ -105,13 +107,13 @@ class FetchMlflowTest {
     assertThat(result.resolvedUri()).isEqualTo(directoryUri);
     assertThat(result.modelVersion()).isEqualTo("1");
     assertThat(result.sha256()).isEqualTo(Artifacts.manifestDigest(DIRECTORY_ARTIFACT));
-    assertThat(result.files()).isEqualTo(3);
+    assertThat(result.files()).isEqualTo(4);
     String shell = Artifacts.shellDigest(run.modelDir);
     if (shell != null) {
       assertThat(result.sha256()).isEqualTo(shell);
     }
-    // model.onnx in three ranges, the two small files whole.
-    assertThat(run.log).contains("in 5 part(s)").contains("model.onnx part 3/3 done");
+    // model.onnx in three ranges, the two small files whole, nothing to download for the empty one.
+    assertThat(run.log).contains("4 file(s) in 5 part(s)").contains("model.onnx part 3/3 done");
     assertThat(run.terminationMessage()).isEqualTo(run.artifactJson().strip());
   }
 

@@ -182,6 +182,7 @@ class FetchS3Test {
 
     assertThat(run.exitCode).as(run.toString()).isEqualTo(3);
     assertThat(run.error()).contains("not found").contains("bucket 'models'").contains("key 'nope/model.onnx'");
+    assertThat(run.terminationMessage()).startsWith("{\"error\":\"S3 object not found").endsWith(",\"exitCode\":3}");
     assertThat(run.modelDir).doesNotExist();
     assertNoStagingLeftovers();
   }
