@@ -79,7 +79,7 @@ record FetchOptions(
                 + "<model-dir>/.modelship/artifact.json and the termination message.\n"
                 + "Every option also reads the environment variable shown; a flag wins over its variable.\n\n");
     for (Option option : OPTIONS) {
-      out.append(String.format(Locale.ROOT, "  %-24s %s%n", option.flag() + " VALUE", option.variable()));
+      out.append(String.format(Locale.ROOT, "  %-34s %s%n", option.flag() + " VALUE", option.variable()));
       out.append("      ").append(option.help());
       if (option.defaultValue() != null) {
         out.append(" (default ").append(option.defaultValue()).append(')');
