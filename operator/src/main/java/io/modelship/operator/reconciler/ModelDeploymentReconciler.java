@@ -223,7 +223,9 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment> {
     }
 
     keep.ifPresent(k -> status.setStable(revisionStatus(mdep, k.hash(), Optional.of(k), previous)));
-    status.setCanary(keep.isPresent() ? targetStatus : null);
+    status.setCanary(keep.isPresent()
+        ? fill(new io.modelship.operator.api.status.CanaryStatus(), mdep, target.hash(), targetObserved, previous)
+        : null);
     if (keep.isEmpty()) {
       status.setStable(null);
     }
@@ -268,7 +270,11 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment> {
   /** The status of one revision: observed counts, and artifact facts from its pods or from earlier status. */
   private static RevisionStatus revisionStatus(
       ModelDeployment mdep, String hash, Optional<ObservedRevision> observed, ModelDeploymentStatus previous) {
-    var rs = new RevisionStatus();
+    return fill(new RevisionStatus(), mdep, hash, observed, previous);
+  }
+
+  private static <T extends RevisionStatus> T fill(
+      T rs, ModelDeployment mdep, String hash, Optional<ObservedRevision> observed, ModelDeploymentStatus previous) {
     rs.setRevision(hash);
     rs.setReplicas(observed.map(ObservedRevision::desiredReplicas).orElse(mdep.getSpec().getReplicas()));
     rs.setReadyReplicas(observed.map(ObservedRevision::readyReplicas).orElse(0));

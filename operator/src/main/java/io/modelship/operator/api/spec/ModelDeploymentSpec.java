@@ -26,6 +26,11 @@ public class ModelDeploymentSpec {
   @JsonPropertyDescription("Model-server settings: image override, extra environment, batching, warm-up, API key.")
   private ServerSpec server;
 
+  @JsonPropertyDescription("How a new revision replaces the stable one: traffic steps, health gates, deadlines.")
+  private RolloutSpec rollout;
+
+  public RolloutSpec getRollout() { return rollout; }
+  public void setRollout(RolloutSpec rollout) { this.rollout = rollout; }
   public ModelSpec getModel() { return model; }
   public void setModel(ModelSpec model) { this.model = model; }
   public Integer getReplicas() { return replicas; }

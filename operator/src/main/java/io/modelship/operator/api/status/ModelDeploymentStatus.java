@@ -16,7 +16,13 @@ public class ModelDeploymentStatus {
   private RevisionStatus stable;
 
   @JsonPropertyDescription("The revision the spec asks for while it is coming up beside the stable one.")
-  private RevisionStatus canary;
+  private CanaryStatus canary;
+
+  @JsonPropertyDescription("A revision that failed its rollout; it is not tried again until the source or the pod spec changes, or the modelship.io/retry annotation is set.")
+  private String failedRevision;
+
+  @JsonPropertyDescription("How recent rollouts ended, newest first (at most 10).")
+  private List<HistoryEntry> history = new ArrayList<>();
 
   @JsonPropertyDescription("Ready, ArtifactResolved, Progressing and Degraded, per the Kubernetes API conventions.")
   private List<Condition> conditions = new ArrayList<>();
@@ -27,8 +33,12 @@ public class ModelDeploymentStatus {
   public void setPhase(Phase phase) { this.phase = phase; }
   public RevisionStatus getStable() { return stable; }
   public void setStable(RevisionStatus stable) { this.stable = stable; }
-  public RevisionStatus getCanary() { return canary; }
-  public void setCanary(RevisionStatus canary) { this.canary = canary; }
+  public CanaryStatus getCanary() { return canary; }
+  public void setCanary(CanaryStatus canary) { this.canary = canary; }
+  public String getFailedRevision() { return failedRevision; }
+  public void setFailedRevision(String failedRevision) { this.failedRevision = failedRevision; }
+  public List<HistoryEntry> getHistory() { return history; }
+  public void setHistory(List<HistoryEntry> history) { this.history = history; }
   public List<Condition> getConditions() { return conditions; }
   public void setConditions(List<Condition> conditions) { this.conditions = conditions; }
 }

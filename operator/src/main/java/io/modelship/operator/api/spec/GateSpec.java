@@ -1,0 +1,107 @@
+package io.modelship.operator.api.spec;
+
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Pattern;
+import io.fabric8.generator.annotation.ValidationRule;
+
+@ValidationRule(
+    value = "(has(self.errorRate) ? 1 : 0) + (has(self.latencyP99) ? 1 : 0) + (has(self.prometheus) ? 1 : 0) + (has(self.webhook) ? 1 : 0) == 1",
+    message = "a gate sets exactly one of errorRate, latencyP99, prometheus or webhook")
+public class GateSpec {
+  @Pattern("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+  @JsonPropertyDescription("Name shown in status and Events. Default: the gate's kind.")
+  private String name;
+
+  @JsonPropertyDescription("Share of canary requests answered with a 5xx.")
+  private ErrorRateGate errorRate;
+
+  @JsonPropertyDescription("99th-percentile latency of the canary, absolute or as a ratio to the stable revision over the same window.")
+  private LatencyGate latencyP99;
+
+  @JsonPropertyDescription("A PromQL query against a Prometheus server; its single value is compared to min/max.")
+  private PrometheusGate prometheus;
+
+  @JsonPropertyDescription("An HTTP endpoint asked about the canary: any 2xx passes.")
+  private WebhookGate webhook;
+
+  public String getName() { return name; }
+  public void setName(String name) { this.name = name; }
+  public ErrorRateGate getErrorRate() { return errorRate; }
+  public void setErrorRate(ErrorRateGate errorRate) { this.errorRate = errorRate; }
+  public LatencyGate getLatencyP99() { return latencyP99; }
+  public void setLatencyP99(LatencyGate latencyP99) { this.latencyP99 = latencyP99; }
+  public PrometheusGate getPrometheus() { return prometheus; }
+  public void setPrometheus(PrometheusGate prometheus) { this.prometheus = prometheus; }
+  public WebhookGate getWebhook() { return webhook; }
+  public void setWebhook(WebhookGate webhook) { this.webhook = webhook; }
+
+  public static class ErrorRateGate {
+    @io.fabric8.generator.annotation.Required
+    @io.fabric8.generator.annotation.Min(0)
+    @io.fabric8.generator.annotation.Max(1)
+    @JsonPropertyDescription("Highest acceptable share of 5xx answers, e.g. 0.01 for 1%.")
+    private Double max;
+
+    public Double getMax() { return max; }
+    public void setMax(Double max) { this.max = max; }
+  }
+
+  @ValidationRule(value = "has(self.maxMs) || has(self.maxRatio)", message = "set maxMs, maxRatio or both")
+  public static class LatencyGate {
+    @io.fabric8.generator.annotation.Min(0)
+    @JsonPropertyDescription("Highest acceptable p99 in milliseconds.")
+    private Double maxMs;
+
+    @io.fabric8.generator.annotation.Min(1)
+    @JsonPropertyDescription("Highest acceptable canary p99 divided by stable p99 over the same window, e.g. 1.5.")
+    private Double maxRatio;
+
+    public Double getMaxMs() { return maxMs; }
+    public void setMaxMs(Double maxMs) { this.maxMs = maxMs; }
+    public Double getMaxRatio() { return maxRatio; }
+    public void setMaxRatio(Double maxRatio) { this.maxRatio = maxRatio; }
+  }
+
+  @ValidationRule(value = "has(self.min) || has(self.max)", message = "set min, max or both")
+  public static class PrometheusGate {
+    @io.fabric8.generator.annotation.Required
+    @Pattern("^https?://.+$")
+    @JsonPropertyDescription("Base URL of the Prometheus server, e.g. http://prometheus.monitoring:9090.")
+    private String address;
+
+    @io.fabric8.generator.annotation.Required
+    @JsonPropertyDescription("PromQL returning one sample. $canary, $stable, $namespace and $model are replaced by the revision names, namespace and model name.")
+    private String query;
+
+    @JsonPropertyDescription("Lowest acceptable value.")
+    private Double min;
+
+    @JsonPropertyDescription("Highest acceptable value.")
+    private Double max;
+
+    public String getAddress() { return address; }
+    public void setAddress(String address) { this.address = address; }
+    public String getQuery() { return query; }
+    public void setQuery(String query) { this.query = query; }
+    public Double getMin() { return min; }
+    public void setMin(Double min) { this.min = min; }
+    public Double getMax() { return max; }
+    public void setMax(Double max) { this.max = max; }
+  }
+
+  public static class WebhookGate {
+    @io.fabric8.generator.annotation.Required
+    @Pattern("^https?://.+$")
+    @JsonPropertyDescription("URL that receives a JSON POST describing the canary; a 2xx answer passes, anything else fails.")
+    private String url;
+
+    @Pattern(Durations.PATTERN)
+    @JsonPropertyDescription("How long to wait for the answer. Default 5s; no answer in time is Inconclusive.")
+    private String timeout;
+
+    public String getUrl() { return url; }
+    public void setUrl(String url) { this.url = url; }
+    public String getTimeout() { return timeout; }
+    public void setTimeout(String timeout) { this.timeout = timeout; }
+  }
+}

@@ -1,0 +1,53 @@
+package io.modelship.operator.api.spec;
+
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Max;
+import io.fabric8.generator.annotation.Min;
+import io.fabric8.generator.annotation.Pattern;
+import io.fabric8.generator.annotation.Size;
+import io.fabric8.generator.annotation.ValidationRule;
+import java.util.List;
+
+public class RolloutSpec {
+  @Size(min = 1, max = 10)
+  @ValidationRule(value = "self[size(self) - 1].weight == 100", message = "the last step must have weight 100")
+  @JsonPropertyDescription("Traffic steps for a new revision, in increasing weight, the last at 100. Default: 10 (1m), 50 (1m), 100.")
+  private List<RolloutStep> steps;
+
+  @JsonPropertyDescription("Health gates evaluated on the canary every interval; failureLimit consecutive failures roll back.")
+  private AnalysisSpec analysis;
+
+  @JsonPropertyDescription("How traffic is split between the stable and the canary revision. Default: service.")
+  private TrafficSpec traffic;
+
+  @Min(0)
+  @Max(10)
+  @JsonPropertyDescription("Extra pods allowed during a rollout. 0 is swap mode: the canary takes its pods (and GPUs) from the stable revision, so the total never exceeds spec.replicas. Default 1.")
+  private Integer surge;
+
+  @Pattern(Durations.PATTERN)
+  @JsonPropertyDescription("How long a step may go without progress (pods ready, gates passing) before the rollout is rolled back, e.g. 10m. Default 10m.")
+  private String progressDeadline;
+
+  @Pattern(Durations.PATTERN)
+  @JsonPropertyDescription("How long canary pods may wait for a node with free GPUs (e.g. while the cluster autoscaler adds one) before it counts as a failure. Default 30m.")
+  private String schedulingDeadline;
+
+  @JsonPropertyDescription("Hold the rollout at its current step. Annotations modelship.io/promote, modelship.io/abort and modelship.io/retry act on a rollout in any phase.")
+  private Boolean paused;
+
+  public List<RolloutStep> getSteps() { return steps; }
+  public void setSteps(List<RolloutStep> steps) { this.steps = steps; }
+  public AnalysisSpec getAnalysis() { return analysis; }
+  public void setAnalysis(AnalysisSpec analysis) { this.analysis = analysis; }
+  public TrafficSpec getTraffic() { return traffic; }
+  public void setTraffic(TrafficSpec traffic) { this.traffic = traffic; }
+  public Integer getSurge() { return surge; }
+  public void setSurge(Integer surge) { this.surge = surge; }
+  public String getProgressDeadline() { return progressDeadline; }
+  public void setProgressDeadline(String progressDeadline) { this.progressDeadline = progressDeadline; }
+  public String getSchedulingDeadline() { return schedulingDeadline; }
+  public void setSchedulingDeadline(String schedulingDeadline) { this.schedulingDeadline = schedulingDeadline; }
+  public Boolean getPaused() { return paused; }
+  public void setPaused(Boolean paused) { this.paused = paused; }
+}
