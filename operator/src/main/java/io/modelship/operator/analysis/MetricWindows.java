@@ -1,0 +1,195 @@
+package io.modelship.operator.analysis;
+
+import io.fabric8.kubernetes.api.model.Pod;
+import io.modelship.operator.analysis.PrometheusText.Sample;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The previous scrape of every pod the analysis has looked at, per ModelDeployment and pod uid, and the window
+ * arithmetic on top of it: a window is what the counters grew since that scrape, summed over a revision's pods.
+ * A pod's first scrape is only its baseline. Safe to use from several reconciler threads at once; one
+ * ModelDeployment is never evaluated twice concurrently (the reconciler serialises per resource). It never
+ * talks to the network: it is handed scrapes.
+ */
+final class MetricWindows {
+  /** A counter series without its value: metric name plus every label. */
+  record Series(String name, Map<String, String> labels) {}
+
+  /** What one pod's scrape attempt produced this round. */
+  record PodScrape(Pod pod, Optional<String> text) {}
+
+  private final Map<String, Map<String, Map<Series, Double>>> previous = new ConcurrentHashMap<>();
+
+  /** Drops the pods of {@code deployment} that are no longer live, so a vanished pod never haunts a window. */
+  void retain(String deployment, Set<String> liveUids) {
+    Map<String, Map<Series, Double>> pods = previous.get(deployment);
+    if (pods != null) {
+      pods.keySet().retainAll(liveUids);
+    }
+  }
+
+  /** A pod's uid; a pod without one (never from an informer) is keyed by name so it still gets a window. */
+  static String podKey(Pod pod) {
+    String uid = pod.getMetadata().getUid();
+    return uid != null ? uid : "name:" + pod.getMetadata().getName();
+  }
+
+  void forget(String deployment) {
+    previous.remove(deployment);
+  }
+
+  /** Records this round's scrapes of one revision's pods as their new baseline and returns the window they end. */
+  RevisionWindow advance(String deployment, String model, List<PodScrape> scrapes) {
+    Map<String, Map<Series, Double>> pods = previous.computeIfAbsent(deployment, d -> new ConcurrentHashMap<>());
+    RevisionWindow.Builder window = new RevisionWindow.Builder();
+    for (PodScrape scrape : scrapes) {
+      String uid = podKey(scrape.pod());
+      if (scrape.text().isEmpty()) {
+        // Keep the old baseline: the next window of this pod then spans two intervals, which is still true.
+        window.unreachable();
+        continue;
+      }
+      Map<Series, Double> current;
+      try {
+        current = counters(PrometheusText.parse(scrape.text().get()), model);
+      } catch (IllegalArgumentException e) {
+        window.unreadable(e.getMessage());
+        continue;
+      }
+      Map<Series, Double> before = pods.put(uid, current);
+      if (before == null) {
+        window.baseline();
+      } else {
+        window.measured(delta(before, current));
+      }
+    }
+    return window.build();
+  }
+
+  /**
+   * Growth of each series since {@code before}. A restart zeroes every counter of the process at once, so when
+   * any series went down the whole previous scrape is taken as zero, not only the series that happened to drop
+   * (a series that grew past its old value since the restart would otherwise lose its pre-restart part).
+   */
+  static Map<Series, Double> delta(Map<Series, Double> before, Map<Series, Double> current) {
+    boolean reset = current.entrySet().stream()
+        .anyMatch(e -> e.getValue() < before.getOrDefault(e.getKey(), 0.0));
+    Map<Series, Double> delta = new HashMap<>();
+    current.forEach((series, value) -> delta.put(series, reset ? value : value - before.getOrDefault(series, 0.0)));
+    return delta;
+  }
+
+  /** The counter series of {@code model} the gates read; other models (e.g. _unknown) and meters are left out. */
+  static Map<Series, Double> counters(List<Sample> samples, String model) {
+    Map<Series, Double> counters = new HashMap<>();
+    for (Sample sample : samples) {
+      boolean wanted = sample.name().equals(ServerMetricNames.REQUESTS)
+          || sample.name().equals(ServerMetricNames.LATENCY_BUCKET);
+      if (wanted && model.equals(sample.label(ServerMetricNames.MODEL)) && !Double.isNaN(sample.value())) {
+        if (sample.name().equals(ServerMetricNames.LATENCY_BUCKET)) {
+          // Fails the whole scrape as unreadable now rather than deep inside the window sum.
+          PrometheusText.parseValue(String.valueOf(sample.label(ServerMetricNames.LE)));
+        }
+        counters.merge(new Series(sample.name(), sample.labels()), sample.value(), Double::sum);
+      }
+    }
+    return counters;
+  }
+
+  /** One revision's traffic over one window. */
+  record RevisionWindow(
+      Map<String, Double> requestsByOutcome,
+      Map<String, TreeMap<Double, Double>> latencyBucketsByOutcome,
+      int measuredPods,
+      int baselinePods,
+      int unreachablePods,
+      Optional<String> unreadable) {
+
+    double requests(Set<String> outcomes) {
+      return requestsByOutcome.entrySet().stream()
+          .filter(e -> outcomes.contains(e.getKey()))
+          .mapToDouble(Map.Entry::getValue)
+          .sum();
+    }
+
+    double requestsExcept(Set<String> outcomes) {
+      return requestsByOutcome.entrySet().stream()
+          .filter(e -> !outcomes.contains(e.getKey()))
+          .mapToDouble(Map.Entry::getValue)
+          .sum();
+    }
+
+    /** Cumulative latency buckets (upper bound in seconds → count), summed over {@code outcomes}. */
+    TreeMap<Double, Double> latencyBuckets(Set<String> outcomes) {
+      TreeMap<Double, Double> sum = new TreeMap<>();
+      latencyBucketsByOutcome.forEach((outcome, buckets) -> {
+        if (outcomes.contains(outcome)) {
+          buckets.forEach((le, count) -> sum.merge(le, count, Double::sum));
+        }
+      });
+      return sum;
+    }
+
+    /** Why the numbers may be thin, for a message: "2 pods measured, 1 baseline only, 1 unreachable". */
+    String coverage() {
+      StringBuilder text = new StringBuilder(measuredPods + (measuredPods == 1 ? " pod" : " pods") + " measured");
+      if (baselinePods > 0) {
+        text.append(", ").append(baselinePods).append(" first seen (baseline only)");
+      }
+      if (unreachablePods > 0) {
+        text.append(", ").append(unreachablePods).append(" unreachable");
+      }
+      unreadable.ifPresent(problem -> text.append(", unreadable metrics (").append(problem).append(')'));
+      return text.toString();
+    }
+
+    static final class Builder {
+      private final Map<String, Double> requests = new HashMap<>();
+      private final Map<String, TreeMap<Double, Double>> latency = new HashMap<>();
+      private int measured;
+      private int baseline;
+      private int unreachable;
+      private String unreadable;
+
+      void baseline() {
+        baseline++;
+      }
+
+      void unreachable() {
+        unreachable++;
+      }
+
+      void unreadable(String problem) {
+        unreachable++;
+        unreadable = problem;
+      }
+
+      void measured(Map<Series, Double> delta) {
+        measured++;
+        delta.forEach((series, value) -> {
+          String outcome = series.labels().getOrDefault(ServerMetricNames.OUTCOME, "");
+          if (series.name().equals(ServerMetricNames.REQUESTS)) {
+            requests.merge(outcome, value, Double::sum);
+          } else {
+            String le = series.labels().get(ServerMetricNames.LE);
+            if (le != null) {
+              latency.computeIfAbsent(outcome, o -> new TreeMap<>())
+                  .merge(PrometheusText.parseValue(le), value, Double::sum);
+            }
+          }
+        });
+      }
+
+      RevisionWindow build() {
+        return new RevisionWindow(Map.copyOf(requests), Map.copyOf(latency), measured, baseline, unreachable,
+            Optional.ofNullable(unreadable));
+      }
+    }
+  }
+}

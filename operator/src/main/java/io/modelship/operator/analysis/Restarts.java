@@ -1,0 +1,55 @@
+package io.modelship.operator.analysis;
+
+import io.fabric8.kubernetes.api.model.ContainerStatus;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.modelship.operator.api.status.GateResultStatus;
+import io.modelship.operator.api.status.GateResultStatus.Verdict;
+import io.modelship.operator.resources.RevisionDeployment;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The built-in restarts gate: any restart of a canary pod's model-server container fails it. A restart means a
+ * crash or a failed liveness probe (an OOM on a bigger model, a CUDA error), and it also resets the counters the
+ * other gates read, hiding the requests that went wrong. Reads only the pods it is given.
+ */
+final class Restarts {
+  static final String GATE = "restarts";
+
+  private Restarts() {}
+
+  static GateResultStatus judge(List<Pod> canaryPods, Instant at) {
+    if (canaryPods == null || canaryPods.isEmpty()) {
+      return GateResults.inconclusive(GATE, 0.0, "no canary pods to check for restarts yet", at);
+    }
+    int total = 0;
+    List<String> restarted = new ArrayList<>();
+    for (Pod pod : canaryPods) {
+      int restarts = restarts(pod);
+      total += restarts;
+      if (restarts > 0) {
+        restarted.add(pod.getMetadata().getName() + " (" + restarts + ")");
+      }
+    }
+    if (total == 0) {
+      return GateResults.result(GATE, Verdict.Pass, 0.0, 0.0,
+          "no restarts of the model-server container in " + canaryPods.size() + " canary pods", at);
+    }
+    return GateResults.result(GATE, Verdict.Fail, (double) total, 0.0,
+        "canary model-server restarted " + total + " times: " + String.join(", ", restarted)
+            + "; see kubectl logs --previous and the pods' last state", at);
+  }
+
+  private static int restarts(Pod pod) {
+    if (pod.getStatus() == null || pod.getStatus().getContainerStatuses() == null) {
+      return 0;
+    }
+    return pod.getStatus().getContainerStatuses().stream()
+        .filter(s -> RevisionDeployment.SERVE_CONTAINER.equals(s.getName()))
+        .map(ContainerStatus::getRestartCount)
+        .filter(count -> count != null)
+        .mapToInt(Integer::intValue)
+        .sum();
+  }
+}

@@ -1,0 +1,41 @@
+package io.modelship.operator.analysis;
+
+import java.util.Set;
+
+/**
+ * The model server's metric and label names the gates read, as model-server's ModelMetrics registers them through
+ * Micrometer's Prometheus registry. Renaming a meter there means changing it here.
+ */
+final class ServerMetricNames {
+  static final String REQUESTS = "modelship_inference_requests_total";
+  static final String LATENCY_BUCKET = "modelship_inference_latency_seconds_bucket";
+  static final String MODEL = "model";
+  static final String OUTCOME = "outcome";
+  static final String LE = "le";
+
+  static final String SUCCESS = "success";
+  static final String CLIENT_ERROR = "client_error";
+  static final String SERVER_ERROR = "server_error";
+  /** A 503 because the model's queue was full (model-server's Outcome.REJECTED). */
+  static final String REJECTED = "rejected";
+
+  /** Outcomes the error rate counts as the canary's failure. */
+  static final Set<String> ERROR_OUTCOMES = Set.of(SERVER_ERROR);
+
+  /**
+   * Outcomes the error rate leaves out of both sides. A rejection is overload, not a fault of the model version:
+   * during a fleet-wide traffic spike both revisions shed load, and counting that would roll back a good canary
+   * exactly when capacity is short. A canary that sheds more because it is slower still fails, on latency: the
+   * requests it does accept wait in a full queue. (The CRD's "share answered with a 5xx" predates this outcome.)
+   */
+  static final Set<String> NOT_JUDGED_OUTCOMES = Set.of(REJECTED);
+
+  /**
+   * Outcomes whose latency the p99 is taken over. Client errors are refused during parsing, in microseconds, and
+   * rejections are answered before any work: counting either would make a canary that sees more bad input or
+   * sheds more load look faster. A server error ran (or timed out) in the model, so its time is real.
+   */
+  static final Set<String> LATENCY_OUTCOMES = Set.of(SUCCESS, SERVER_ERROR);
+
+  private ServerMetricNames() {}
+}
