@@ -13,7 +13,11 @@ import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.file.FileSystemOptions;
 import java.io.IOException;
+import io.modelship.server.serve.model.Tensor;
+import java.security.SecureRandom;
 import java.time.Duration;
+import java.util.HexFormat;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -40,6 +44,9 @@ public final class ModelServer implements AutoCloseable {
   private final HttpFrontEnd http;
   private final CompletableFuture<ModelVersion> ready = new CompletableFuture<>();
   private final AtomicBoolean stopped = new AtomicBoolean();
+  private final CompletableFuture<Void> drained = new CompletableFuture<>();
+  /** Lets the server's own warm-up requests past readiness; random per process, never logged or sent away. */
+  private final String warmUpToken = newToken();
   private final long startedAt = System.nanoTime();
 
   private ModelServer(ServeOptions options, ServeHooks hooks, Optional<ApiKey> apiKey) {
@@ -52,7 +59,7 @@ public final class ModelServer implements AutoCloseable {
                 .setFileSystemOptions(
                     new FileSystemOptions().setFileCachingEnabled(false).setClassPathResolvingEnabled(false)));
     String version = Optional.ofNullable(ModelServer.class.getPackage().getImplementationVersion()).orElse("dev");
-    this.http = new HttpFrontEnd(vertx, registry, metrics, options.maxBodyBytes(), apiKey, version);
+    this.http = new HttpFrontEnd(vertx, registry, metrics, options.maxBodyBytes(), apiKey, version, warmUpToken);
   }
 
   /**
@@ -95,7 +102,7 @@ public final class ModelServer implements AutoCloseable {
       BatchPolicy policy = new BatchPolicy(options.maxBatchSize(), options.maxBatchDelay());
       String label = name + ":" + version;
       BatchQueue queue = new BatchQueue(label, policy, model.signature().batchable(), model::newRunner,
-          WORKERS_PER_MODEL, modelVersion.metrics(), hooks.beforeBatch());
+          WORKERS_PER_MODEL, options.maxQueue(), modelVersion.metrics(), hooks.beforeBatch());
       modelVersion.loaded(model, queue);
       LOG.info("{}: loaded in {} ms; dynamic batching {}", label, loadTook.toMillis(),
           queue.batching() ? "up to " + policy.maxBatchSize() + " rows, " + policy.maxDelay().toMillis() + " ms"
@@ -103,8 +110,10 @@ public final class ModelServer implements AutoCloseable {
                   + ")");
 
       long warmStart = System.nanoTime();
-      WarmUp.run(label, queue, model.signature(), artifact.inputExample(), options.warmupIterations(),
-          options.maxBatchSize(), hooks.beforeWarmUpIteration());
+      List<Tensor> example = WarmUp.run(label, queue, model.signature(), artifact.inputExample(),
+          options.warmupIterations(), options.maxBatchSize(), hooks.beforeWarmUpIteration());
+      HttpWarmUp.run(label, options.host(), port(), warmUpToken, name, version, example,
+          options.warmupHttpRequests());
       Duration warmTook = Duration.ofNanos(System.nanoTime() - warmStart);
       modelVersion.metrics().warmedUp(warmTook);
       modelVersion.markReady();
@@ -144,24 +153,48 @@ public final class ModelServer implements AutoCloseable {
   }
 
   /**
-   * Drains and stops: readiness false and new inference refused at once, in-flight requests finish (up to the
-   * drain timeout), then the port closes and the models are freed. Safe to call more than once.
+   * Drains and stops: readiness turns false at once; when the server was ready, requests are still served for
+   * the drain delay (Kubernetes removes the pod from its Services' endpoints only after it sees it terminating);
+   * then new inference is refused, in-flight requests finish (up to the drain timeout), the port closes and the
+   * models are freed. Safe to call more than once and from several threads: every call returns once stopped.
    */
   public void shutdown() {
     if (!stopped.compareAndSet(false, true)) {
+      drained.join();
       return;
     }
-    http.startDraining();
-    LOG.info("draining: readiness is false, new inference requests are refused");
     try {
-      if (!http.awaitIdle(options.drainTimeout())) {
-        LOG.warn("drain timeout {} ms passed with requests still in flight", options.drainTimeout().toMillis());
+      boolean wasReady = http.ready();
+      http.stopReporting();
+      Duration delay = options.drainDelay();
+      if (wasReady && !delay.isZero()) {
+        LOG.info("shutting down: readiness is false; still serving for {} ms before the drain", delay.toMillis());
+        try {
+          hooks.drainPause().pause(delay);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
       }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+      http.startDraining();
+      LOG.info("draining: readiness is false, new inference requests are refused");
+      try {
+        if (!http.awaitIdle(options.drainTimeout())) {
+          LOG.warn("drain timeout {} ms passed with requests still in flight", options.drainTimeout().toMillis());
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      closeQuietly();
+      LOG.info("stopped");
+    } finally {
+      drained.complete(null);
     }
-    closeQuietly();
-    LOG.info("stopped");
+  }
+
+  private static String newToken() {
+    byte[] bytes = new byte[32];
+    new SecureRandom().nextBytes(bytes);
+    return HexFormat.of().formatHex(bytes);
   }
 
   @Override

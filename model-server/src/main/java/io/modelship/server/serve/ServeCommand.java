@@ -5,7 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -41,6 +41,16 @@ public final class ServeCommand {
     }
   }
 
+  /** Turns {@code signal} into a stop request; without signal handling (-Xrs) the shutdown hook drains. */
+  @SuppressWarnings("restriction")
+  private static void handle(String signal, CompletableFuture<String> stopRequested) {
+    try {
+      sun.misc.Signal.handle(new sun.misc.Signal(signal), received -> stopRequested.complete(signal));
+    } catch (IllegalArgumentException | UnsupportedOperationException e) {
+      LOG.debug("cannot handle SIG{}: {}", signal, e.getMessage());
+    }
+  }
+
   static int run(String[] args, Map<String, String> env) {
     ServeOptions.Parsed parsed = ServeOptions.parse(args, env);
     if (parsed.help()) {
@@ -62,26 +72,29 @@ public final class ServeCommand {
       LOG.error("cannot start: {}", e.getMessage());
       return 1;
     }
-    CountDownLatch stopped = new CountDownLatch(1);
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      server.shutdown();
-      stopped.countDown();
-    }, "drain-on-sigterm"));
+    // SIGTERM (and Ctrl-C) start the drain here instead of in a shutdown hook, so the process ends with exit
+    // code 0 after a clean drain; a JVM that shuts down on a signal it did not handle exits with 128 + signal
+    // (143 for SIGTERM), which reads as a failure. The hook stays for every other way the JVM may go down.
+    CompletableFuture<String> stopRequested = new CompletableFuture<>();
+    handle("TERM", stopRequested);
+    handle("INT", stopRequested);
+    Runtime.getRuntime().addShutdownHook(new Thread(server::shutdown, "drain-on-exit"));
     try {
-      server.whenReady().get();
+      CompletableFuture.anyOf(server.whenReady(), stopRequested).get();
+      if (!stopRequested.isDone()) {
+        stopRequested.get();
+      }
     } catch (ExecutionException e) {
       // Exiting lets Kubernetes show the failure (CrashLoopBackOff) instead of a pod that never turns ready.
       server.shutdown();
       return 1;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+      server.shutdown();
       return 1;
     }
-    try {
-      stopped.await();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    LOG.info("SIG{} received", stopRequested.join());
+    server.shutdown();
     return 0;
   }
 }

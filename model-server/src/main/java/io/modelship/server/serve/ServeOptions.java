@@ -25,7 +25,10 @@ public record ServeOptions(
     DevicePreference device,
     Optional<Path> apiKeyFile,
     long maxBodyBytes,
-    Duration drainTimeout) {
+    Duration drainTimeout,
+    int maxQueue,
+    Duration drainDelay,
+    int warmupHttpRequests) {
 
   /** One option of the contract: its flag, its variable, its default and what it means. */
   private record Option(String flag, String variable, String defaultValue, String meaning) {}
@@ -44,6 +47,10 @@ public record ServeOptions(
           new Option("--max-batch-delay-ms", "MODELSHIP_MAX_BATCH_DELAY_MS", "2",
               "longest wait for more requests to fill a batch"),
           new Option("--warmup-iterations", "MODELSHIP_WARMUP_ITERATIONS", "10", "inferences before ready"),
+          new Option("--warmup-http-requests", "MODELSHIP_WARMUP_HTTP_REQUESTS", "20",
+              "after those, infer requests the server sends itself over loopback HTTP before ready"),
+          new Option("--max-queue", "MODELSHIP_MAX_QUEUE", "1024",
+              "rows that may wait for the model; requests beyond it get 503 with Retry-After"),
           new Option("--device", "MODELSHIP_DEVICE", "auto",
               "auto (CUDA when visible and the GPU build is used), cpu, gpu"),
           new Option("--api-key-file", "MODELSHIP_API_KEY_FILE", null,
@@ -52,7 +59,9 @@ public record ServeOptions(
               "request body limit; larger bodies get 413"),
           new Option("--host", "MODELSHIP_HOST", "0.0.0.0", "address to listen on"),
           new Option("--drain-timeout-ms", "MODELSHIP_DRAIN_TIMEOUT_MS", "25000",
-              "on SIGTERM, longest wait for in-flight requests"));
+              "on SIGTERM, longest wait for in-flight requests"),
+          new Option("--drain-delay-ms", "MODELSHIP_DRAIN_DELAY_MS", "2000",
+              "on SIGTERM, readiness is false but requests are still served this long before the drain"));
 
   /** The outcome of parsing: options, or a message saying what is wrong, or a request for help. */
   public record Parsed(Optional<ServeOptions> options, Optional<String> problem, boolean help) {}
@@ -104,6 +113,9 @@ public record ServeOptions(
       int warmup = integer(values, "--warmup-iterations", 0, 1_000_000);
       long maxBody = integer(values, "--max-body-bytes", 1, Integer.MAX_VALUE);
       int drain = integer(values, "--drain-timeout-ms", 0, 3_600_000);
+      int maxQueue = integer(values, "--max-queue", 1, 10_000_000);
+      int drainDelay = integer(values, "--drain-delay-ms", 0, 600_000);
+      int warmupHttp = integer(values, "--warmup-http-requests", 0, 100_000);
       return new Parsed(
           Optional.of(
               new ServeOptions(
@@ -118,7 +130,10 @@ public record ServeOptions(
                   device.get(),
                   Optional.ofNullable(values.get("--api-key-file")).map(Path::of),
                   maxBody,
-                  Duration.ofMillis(drain))),
+                  Duration.ofMillis(drain),
+                  maxQueue,
+                  Duration.ofMillis(drainDelay),
+                  warmupHttp)),
           Optional.empty(),
           false);
     } catch (IllegalArgumentException e) {
@@ -147,10 +162,13 @@ public record ServeOptions(
     StringBuilder text = new StringBuilder("usage: model-server serve [options]\n\n");
     text.append("Serves one ONNX model over KServe v2 REST, DJL Serving's /ping and /predictions, and /metrics.\n");
     text.append("Every option also reads the environment variable shown; a flag wins over its variable.\n\n");
+    int flagWidth = OPTIONS.stream().mapToInt(o -> o.flag.length() + " VALUE".length()).max().orElse(0);
+    int variableWidth = OPTIONS.stream().mapToInt(o -> o.variable.length()).max().orElse(0);
+    String line = "  %-" + flagWidth + "s  %-" + variableWidth + "s  %s%n";
     for (Option option : OPTIONS) {
-      text.append(String.format("  %-22s %-30s %s%n", option.flag + " VALUE", option.variable, option.meaning));
+      text.append(String.format(line, option.flag + " VALUE", option.variable, option.meaning));
       if (option.defaultValue != null) {
-        text.append(String.format("  %-22s %-30s default: %s%n", "", "", option.defaultValue));
+        text.append(String.format(line, "", "", "default: " + option.defaultValue));
       }
     }
     return text.toString();
@@ -167,26 +185,48 @@ public record ServeOptions(
 
   public ServeOptions withModel(String name, String version) {
     return new ServeOptions(modelDir, Optional.of(name), Optional.of(version), host, port, maxBatchSize,
-        maxBatchDelay, warmupIterations, device, apiKeyFile, maxBodyBytes, drainTimeout);
+        maxBatchDelay, warmupIterations, device, apiKeyFile, maxBodyBytes, drainTimeout, maxQueue, drainDelay,
+        warmupHttpRequests);
+  }
+
+  public ServeOptions withListen(String newHost, int newPort) {
+    return new ServeOptions(modelDir, modelName, modelVersion, newHost, newPort, maxBatchSize, maxBatchDelay,
+        warmupIterations, device, apiKeyFile, maxBodyBytes, drainTimeout, maxQueue, drainDelay, warmupHttpRequests);
   }
 
   public ServeOptions withBatching(int size, Duration delay) {
     return new ServeOptions(modelDir, modelName, modelVersion, host, port, size, delay, warmupIterations, device,
-        apiKeyFile, maxBodyBytes, drainTimeout);
+        apiKeyFile, maxBodyBytes, drainTimeout, maxQueue, drainDelay, warmupHttpRequests);
   }
 
   public ServeOptions withWarmupIterations(int iterations) {
     return new ServeOptions(modelDir, modelName, modelVersion, host, port, maxBatchSize, maxBatchDelay,
-        iterations, device, apiKeyFile, maxBodyBytes, drainTimeout);
+        iterations, device, apiKeyFile, maxBodyBytes, drainTimeout, maxQueue, drainDelay, warmupHttpRequests);
+  }
+
+  public ServeOptions withWarmupHttpRequests(int requests) {
+    return new ServeOptions(modelDir, modelName, modelVersion, host, port, maxBatchSize, maxBatchDelay,
+        warmupIterations, device, apiKeyFile, maxBodyBytes, drainTimeout, maxQueue, drainDelay, requests);
   }
 
   public ServeOptions withApiKeyFile(Path file) {
     return new ServeOptions(modelDir, modelName, modelVersion, host, port, maxBatchSize, maxBatchDelay,
-        warmupIterations, device, Optional.of(file), maxBodyBytes, drainTimeout);
+        warmupIterations, device, Optional.of(file), maxBodyBytes, drainTimeout, maxQueue, drainDelay,
+        warmupHttpRequests);
   }
 
   public ServeOptions withMaxBodyBytes(long bytes) {
     return new ServeOptions(modelDir, modelName, modelVersion, host, port, maxBatchSize, maxBatchDelay,
-        warmupIterations, device, apiKeyFile, bytes, drainTimeout);
+        warmupIterations, device, apiKeyFile, bytes, drainTimeout, maxQueue, drainDelay, warmupHttpRequests);
+  }
+
+  public ServeOptions withMaxQueue(int rows) {
+    return new ServeOptions(modelDir, modelName, modelVersion, host, port, maxBatchSize, maxBatchDelay,
+        warmupIterations, device, apiKeyFile, maxBodyBytes, drainTimeout, rows, drainDelay, warmupHttpRequests);
+  }
+
+  public ServeOptions withDrainDelay(Duration delay) {
+    return new ServeOptions(modelDir, modelName, modelVersion, host, port, maxBatchSize, maxBatchDelay,
+        warmupIterations, device, apiKeyFile, maxBodyBytes, drainTimeout, maxQueue, delay, warmupHttpRequests);
   }
 }

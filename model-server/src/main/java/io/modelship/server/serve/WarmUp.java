@@ -30,7 +30,8 @@ final class WarmUp {
 
   private WarmUp() {}
 
-  static void run(
+  /** Returns the one-request inputs it used, for the HTTP warm-up to send the same. */
+  static List<Tensor> run(
       String label,
       BatchQueue queue,
       Signature signature,
@@ -50,6 +51,7 @@ final class WarmUp {
     }
     LOG.info("{}: warm-up ran {} inference(s) on {}", label, iterations,
         example.isPresent() ? example.get().getFileName() : "inputs built from the model's metadata");
+    return single;
   }
 
   private static Optional<List<Tensor>> fromExample(Path file, Signature signature) {

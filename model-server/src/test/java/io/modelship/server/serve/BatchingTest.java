@@ -41,7 +41,7 @@ class BatchingTest {
       }
     };
     ServeOptions options = ServeOptions.defaults(modelDir, 0).withModel("iris", "1")
-        .withBatching(8, Duration.ofMillis(50)).withWarmupIterations(0);
+        .withBatching(8, Duration.ofMillis(50)).withWarmupIterations(0).withWarmupHttpRequests(0);
 
     try (RunningServer running = RunningServer.start(options, new ServeHooks(i -> {}, holdFirst));
         OnnxReference reference = new OnnxReference(onnx)) {
@@ -81,7 +81,7 @@ class BatchingTest {
     List<Integer> batchRows = new CopyOnWriteArrayList<>();
     CountDownLatch release = new CountDownLatch(1);
     ServeOptions options = ServeOptions.defaults(modelDir, 0).withModel("fixed", "1")
-        .withBatching(8, Duration.ofMillis(50)).withWarmupIterations(0);
+        .withBatching(8, Duration.ofMillis(50)).withWarmupIterations(0).withWarmupHttpRequests(0);
     BatchObserver holdFirst = (requests, rows) -> {
       batchRows.add(requests);
       if (batchRows.size() == 1) {

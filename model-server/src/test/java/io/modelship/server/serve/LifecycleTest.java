@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.modelship.server.onnx.OnnxModels;
 import io.modelship.server.onnx.OnnxModels.Mlp;
+import io.modelship.server.serve.batch.BatchObserver;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,6 +14,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -107,6 +109,52 @@ class LifecycleTest {
     HttpResponse<String> finished = inFlight.get(30, TimeUnit.SECONDS);
     assertThat(finished.statusCode()).as(finished.body()).isEqualTo(200);
     shutdown.get(30, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void duringTheDrainDelayReadinessIsFalseButRequestsAreStillServed() throws Exception {
+    OnnxModels.writeMlp(modelDir, Mlp.small());
+    CountDownLatch pausing = new CountDownLatch(1);
+    CountDownLatch endPause = new CountDownLatch(1);
+    AtomicReference<Duration> pausedFor = new AtomicReference<>();
+    ServeHooks holdDelay = new ServeHooks(iteration -> {}, BatchObserver.NONE, delay -> {
+      pausedFor.set(delay);
+      pausing.countDown();
+      endPause.await(30, TimeUnit.SECONDS);
+    });
+    RunningServer running = RunningServer.start(ServeOptions.defaults(modelDir, 0).withModel("iris", "1")
+        .withWarmupIterations(1).withDrainDelay(Duration.ofMillis(1234)), holdDelay);
+    running.awaitReady();
+    String body = V2Bodies.fp32(Mlp.INPUT, new float[][] {{1, 2, 3, 4}}).toString();
+
+    CompletableFuture<Void> shutdown = CompletableFuture.runAsync(running.server::shutdown);
+    assertThat(pausing.await(30, TimeUnit.SECONDS)).isTrue();
+
+    assertThat(pausedFor.get()).isEqualTo(Duration.ofMillis(1234));
+    assertThat(running.get("/v2/health/ready").statusCode()).isEqualTo(503);
+    assertThat(running.get("/v2/models/iris/ready").statusCode()).isEqualTo(503);
+    HttpResponse<String> served = running.post("/v2/models/iris/infer", body);
+    assertThat(served.statusCode()).as(served.body()).isEqualTo(200);
+    assertThat(shutdown).isNotDone();
+
+    endPause.countDown();
+
+    shutdown.get(30, TimeUnit.SECONDS);
+    assertThat(running.server.ready()).isFalse();
+  }
+
+  @Test
+  void aServerThatNeverGotReadySkipsTheDrainDelay() throws Exception {
+    Files.write(modelDir.resolve("model.onnx"), new byte[] {1, 2, 3});
+    AtomicBoolean paused = new AtomicBoolean();
+    ServeHooks watchDelay = new ServeHooks(iteration -> {}, BatchObserver.NONE, delay -> paused.set(true));
+    RunningServer running = RunningServer.start(ServeOptions.defaults(modelDir, 0).withModel("broken", "1")
+        .withDrainDelay(Duration.ofSeconds(20)), watchDelay);
+    await().atMost(WITHIN).until(() -> running.server.whenReady().isDone());
+
+    running.server.shutdown();
+
+    assertThat(paused).isFalse();
   }
 
   @Test

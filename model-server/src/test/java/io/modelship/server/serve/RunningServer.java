@@ -29,13 +29,14 @@ final class RunningServer implements AutoCloseable {
     this.server = server;
   }
 
-  /** Starts the server on a free port; does not wait for the model. */
+  /** Starts the server on a free port, without the pre-drain delay's wait; does not wait for the model. */
   static RunningServer start(ServeOptions options, ServeHooks hooks) {
     try {
-      ServeOptions onFreePort = new ServeOptions(options.modelDir(), options.modelName(), options.modelVersion(),
-          "127.0.0.1", 0, options.maxBatchSize(), options.maxBatchDelay(), options.warmupIterations(),
-          options.device(), options.apiKeyFile(), options.maxBodyBytes(), options.drainTimeout());
-      return new RunningServer(ModelServer.start(onFreePort, hooks));
+      // The pre-drain delay is real time; tests skip it unless they hold it themselves with their own pause.
+      ServeHooks noDelay = hooks.drainPause() == ServeHooks.DrainPause.WAIT
+          ? new ServeHooks(hooks.beforeWarmUpIteration(), hooks.beforeBatch(), delay -> {})
+          : hooks;
+      return new RunningServer(ModelServer.start(options.withListen("127.0.0.1", 0), noDelay));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

@@ -23,6 +23,23 @@ class ServeOptionsTest {
     assertThat(options.device()).isEqualTo(DevicePreference.AUTO);
     assertThat(options.apiKeyFile()).isEmpty();
     assertThat(options.maxBodyBytes()).isEqualTo(16L * 1024 * 1024);
+    assertThat(options.maxQueue()).isEqualTo(1024);
+    assertThat(options.drainDelay()).isEqualTo(Duration.ofSeconds(2));
+    assertThat(options.warmupHttpRequests()).isEqualTo(20);
+  }
+
+  @Test
+  void queueDrainDelayAndHttpWarmUpReadTheirVariables() {
+    Map<String, String> env = Map.of("MODELSHIP_MAX_QUEUE", "64", "MODELSHIP_DRAIN_DELAY_MS", "0",
+        "MODELSHIP_WARMUP_HTTP_REQUESTS", "5");
+
+    ServeOptions options = ServeOptions.parse(new String[] {"--max-queue=128"}, env).options().orElseThrow();
+
+    assertThat(options.maxQueue()).isEqualTo(128);
+    assertThat(options.drainDelay()).isZero();
+    assertThat(options.warmupHttpRequests()).isEqualTo(5);
+    assertThat(ServeOptions.parse(new String[] {"--max-queue", "0"}, Map.of()).problem())
+        .contains("--max-queue must be between 1 and 10000000, was 0");
   }
 
   @Test
@@ -59,6 +76,8 @@ class ServeOptionsTest {
             "MODELSHIP_MODEL_VERSION", "--port", "MODELSHIP_PORT", "--max-batch-size", "MODELSHIP_MAX_BATCH_SIZE",
             "--max-batch-delay-ms", "MODELSHIP_MAX_BATCH_DELAY_MS", "--warmup-iterations",
             "MODELSHIP_WARMUP_ITERATIONS", "--device", "MODELSHIP_DEVICE", "--api-key-file",
-            "MODELSHIP_API_KEY_FILE", "--max-body-bytes", "MODELSHIP_MAX_BODY_BYTES");
+            "MODELSHIP_API_KEY_FILE", "--max-body-bytes", "MODELSHIP_MAX_BODY_BYTES", "--max-queue", "MODELSHIP_MAX_QUEUE",
+            "--drain-delay-ms", "MODELSHIP_DRAIN_DELAY_MS", "--warmup-http-requests",
+            "MODELSHIP_WARMUP_HTTP_REQUESTS");
   }
 }

@@ -28,6 +28,11 @@ import org.slf4j.LoggerFactory;
  * are known to be on their way, i.e. announced by the HTTP layer but not yet queued. A lone client therefore
  * never pays the delay, and under load batches fill from requests that queued while the previous batch ran.
  *
+ * <p>Bounded: at most {@code maxQueuedRows} rows wait (the batch running is not counted). A request that would
+ * go past that is refused at once with a {@link QueueFullException} instead of waiting without bound; a
+ * request arriving at an empty queue is always taken, however many rows it has (the body limit bounds it).
+ * Warm-up inferences are never refused.
+ *
  * <p>It never validates requests (they arrive checked against the signature) and never touches HTTP.
  */
 public final class BatchQueue implements AutoCloseable {
@@ -37,6 +42,9 @@ public final class BatchQueue implements AutoCloseable {
   private final BatchPolicy policy;
   private final ModelMetrics metrics;
   private final BatchObserver observer;
+  private final int maxQueuedRows;
+  /** Rows of the requests in {@link #queue}, guarded by {@link #lock}; read without it for a quick check. */
+  private volatile int queuedRows;
   private final ArrayDeque<PendingInference> queue = new ArrayDeque<>();
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition changed = lock.newCondition();
@@ -52,9 +60,14 @@ public final class BatchQueue implements AutoCloseable {
       boolean modelBatchable,
       Supplier<ModelRunner> runners,
       int workerCount,
+      int maxQueuedRows,
       ModelMetrics metrics,
       BatchObserver observer) {
+    if (maxQueuedRows < 1) {
+      throw new IllegalArgumentException("maxQueuedRows must be at least 1, was " + maxQueuedRows);
+    }
     this.label = label;
+    this.maxQueuedRows = maxQueuedRows;
     this.policy = policy;
     this.modelBatchable = modelBatchable && policy.maxBatchSize() > 1;
     this.metrics = metrics;
@@ -82,7 +95,8 @@ public final class BatchQueue implements AutoCloseable {
 
   /**
    * Queues checked inputs, in declaration order; the future completes with every output of the model, or with
-   * an {@link InferenceException}. {@code announced} says whether {@link #announce()} was called for it.
+   * an {@link InferenceException}, or at once with a {@link QueueFullException} when the queue has no room.
+   * {@code announced} says whether {@link #announce()} was called for it.
    */
   public CompletableFuture<List<Tensor>> submit(List<Tensor> inputs, boolean announced, boolean warmUp) {
     PendingInference pending = new PendingInference(inputs, modelBatchable, warmUp);
@@ -93,8 +107,11 @@ public final class BatchQueue implements AutoCloseable {
       }
       if (closed) {
         pending.result.completeExceptionally(new InferenceException("the model is shutting down"));
+      } else if (!warmUp && !queue.isEmpty() && queuedRows + pending.queueRows > maxQueuedRows) {
+        pending.result.completeExceptionally(new QueueFullException(maxQueuedRows));
       } else {
         queue.addLast(pending);
+        queuedRows += pending.queueRows;
         changed.signalAll();
       }
     } finally {
@@ -111,6 +128,14 @@ public final class BatchQueue implements AutoCloseable {
     } finally {
       lock.unlock();
     }
+  }
+
+  /**
+   * Whether the rows waiting already reached the limit, so a new request would surely be refused: a cheap check
+   * before decoding a body. {@link #submit} decides for certain.
+   */
+  public boolean full() {
+    return queuedRows >= maxQueuedRows;
   }
 
   public boolean batching() {
@@ -164,7 +189,7 @@ public final class BatchQueue implements AutoCloseable {
       }
       changed.await();
     }
-    PendingInference first = queue.pollFirst();
+    PendingInference first = take();
     List<PendingInference> batch = new ArrayList<>();
     batch.add(first);
     if (!modelBatchable || !first.batchable()) {
@@ -180,7 +205,7 @@ public final class BatchQueue implements AutoCloseable {
             || !first.sameRowShape(next)) {
           break;
         }
-        queue.pollFirst();
+        take();
         batch.add(next);
         rows += next.rows;
         continue;
@@ -192,6 +217,12 @@ public final class BatchQueue implements AutoCloseable {
       changed.awaitNanos(wait);
     }
     return batch;
+  }
+
+  private PendingInference take() {
+    PendingInference head = queue.pollFirst();
+    queuedRows -= head.queueRows;
+    return head;
   }
 
   private void run(ModelRunner runner, List<PendingInference> batch) {
@@ -313,7 +344,8 @@ public final class BatchQueue implements AutoCloseable {
     lock.lock();
     try {
       PendingInference left;
-      while ((left = queue.pollFirst()) != null) {
+      while (!queue.isEmpty()) {
+        left = take();
         left.result.completeExceptionally(new InferenceException("the model is shutting down"));
       }
     } finally {

@@ -12,13 +12,17 @@ import java.util.concurrent.CompletableFuture;
 final class PendingInference {
   final List<Tensor> inputs;
   final int rows;
+  /** Rows it takes up in the queue's bound: its first dimension, or 1 when its inputs do not share one. */
+  final int queueRows;
   final long queuedAt;
   final boolean warmUp;
   final CompletableFuture<List<Tensor>> result = new CompletableFuture<>();
 
   PendingInference(List<Tensor> inputs, boolean modelBatchable, boolean warmUp) {
     this.inputs = List.copyOf(inputs);
-    this.rows = modelBatchable ? commonRows(inputs) : -1;
+    int common = commonRows(inputs);
+    this.rows = modelBatchable ? common : -1;
+    this.queueRows = Math.max(common, 1);
     this.queuedAt = System.nanoTime();
     this.warmUp = warmUp;
   }

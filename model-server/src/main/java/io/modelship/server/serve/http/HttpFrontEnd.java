@@ -1,6 +1,7 @@
 package io.modelship.server.serve.http;
 
 import io.modelship.server.serve.batch.BatchQueue;
+import io.modelship.server.serve.batch.QueueFullException;
 import io.modelship.server.serve.metrics.ModelMetrics;
 import io.modelship.server.serve.metrics.Outcome;
 import io.modelship.server.serve.metrics.ServerMetrics;
@@ -9,6 +10,7 @@ import io.modelship.server.serve.model.InferenceRequest;
 import io.modelship.server.serve.model.InferenceResult;
 import io.modelship.server.serve.model.Signature;
 import io.modelship.server.serve.registry.ModelRegistry;
+import io.modelship.server.serve.registry.ModelState;
 import io.modelship.server.serve.registry.ModelVersion;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -20,8 +22,10 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.net.SocketAddress;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -43,6 +47,14 @@ import org.slf4j.LoggerFactory;
 public final class HttpFrontEnd {
   private static final Logger LOG = LoggerFactory.getLogger(HttpFrontEnd.class);
   private static final String JSON = "application/json";
+  /**
+   * The header the server's own warm-up requests carry, with a random token that never leaves the process.
+   * Only such a request from this host, to a model version still warming up, gets past readiness (and the API
+   * key, which the server cannot present: it keeps only the key's digest). It is never counted in metrics.
+   */
+  public static final String WARM_UP_HEADER = "X-Modelship-Warm-Up";
+  /** Seconds a client is told to wait after a 503 for a full queue. */
+  private static final String RETRY_AFTER_SECONDS = "1";
 
   private final Vertx vertx;
   private final ModelRegistry registry;
@@ -50,8 +62,12 @@ public final class HttpFrontEnd {
   private final long maxBodyBytes;
   private final Optional<ApiKey> apiKey;
   private final String serverVersion;
+  private final byte[] warmUpToken;
   private final InFlight inFlight = new InFlight();
+  /** Readiness is false (the pre-drain delay and the drain). */
   private volatile boolean draining;
+  /** New inference requests are refused (the drain, after the delay). */
+  private volatile boolean refusing;
   private HttpServer server;
 
   public HttpFrontEnd(
@@ -60,13 +76,15 @@ public final class HttpFrontEnd {
       ServerMetrics metrics,
       long maxBodyBytes,
       Optional<ApiKey> apiKey,
-      String serverVersion) {
+      String serverVersion,
+      String warmUpToken) {
     this.vertx = vertx;
     this.registry = registry;
     this.metrics = metrics;
     this.maxBodyBytes = maxBodyBytes;
     this.apiKey = apiKey;
     this.serverVersion = serverVersion;
+    this.warmUpToken = warmUpToken.getBytes(StandardCharsets.UTF_8);
   }
 
   public Future<HttpServer> listen(String host, int port) {
@@ -88,9 +106,18 @@ public final class HttpFrontEnd {
     return !draining && registry.allReady();
   }
 
-  /** Readiness turns false and new inference requests are refused; those in flight go on. */
+  /**
+   * Readiness turns false, but inference requests are still served: Kubernetes takes the pod out of its
+   * Services' endpoints only after it sees the pod terminating, and clients may still arrive meanwhile.
+   */
+  public void stopReporting() {
+    draining = true;
+  }
+
+  /** Readiness false (if it was not yet) and new inference requests are refused; those in flight go on. */
   public void startDraining() {
     draining = true;
+    refusing = true;
   }
 
   /** Waits until no inference request is in flight; false when {@code timeout} passed first. */
@@ -218,6 +245,7 @@ public final class HttpFrontEnd {
             target.flatMap(ModelVersion::queue));
     readBody(request, exchange, body -> {
       try {
+        exchange.warmUp = isWarmUp(request, target);
         admit(exchange, target, model, version, body, protocol);
       } catch (RuntimeException e) {
         LOG.error("{} {} failed", request.method(), request.path(), e);
@@ -231,18 +259,45 @@ public final class HttpFrontEnd {
       Protocol protocol) {
     if (body == null) {
       exchange.fail(new ApiError(413, "request body is larger than " + maxBodyBytes + " bytes"), true);
-    } else if (!authorized(exchange.request)) {
+    } else if (!exchange.warmUp && !authorized(exchange.request)) {
       exchange.fail(new ApiError(401, "missing or wrong API key"), false);
     } else if (target.isEmpty()) {
       exchange.fail(new ApiError(404, unknownModel(model, version)), false);
-    } else if (draining) {
+    } else if (refusing) {
       exchange.fail(new ApiError(503, "the server is shutting down"), false);
-    } else if (!target.get().ready()) {
+    } else if (!exchange.warmUp && !target.get().ready()) {
       exchange.fail(new ApiError(503, "model '" + model + "' version " + target.get().version()
           + " is not ready (" + target.get().state() + ")"), false);
+    } else if (target.get().queue().map(BatchQueue::full).orElse(false)) {
+      exchange.reject();
     } else {
       run(exchange, target.get(), body, protocol);
     }
+  }
+
+  /**
+   * A warm-up request the server sent itself: it carries the process's token, comes from this host (loopback,
+   * or the address the connection arrived on), and is for a model version that is still warming up. Anything
+   * else, a wrong token included, is an ordinary request.
+   */
+  private boolean isWarmUp(HttpServerRequest request, Optional<ModelVersion> target) {
+    String presented = request.getHeader(WARM_UP_HEADER);
+    if (presented == null || target.isEmpty() || target.get().state() != ModelState.WARMING_UP || draining) {
+      return false;
+    }
+    if (!MessageDigest.isEqual(warmUpToken, presented.getBytes(StandardCharsets.UTF_8))) {
+      return false;
+    }
+    SocketAddress remote = request.remoteAddress();
+    SocketAddress local = request.localAddress();
+    if (remote == null || remote.hostAddress() == null) {
+      return false;
+    }
+    return isLoopback(remote.hostAddress()) || (local != null && remote.hostAddress().equals(local.hostAddress()));
+  }
+
+  private static boolean isLoopback(String address) {
+    return address.startsWith("127.") || address.equals("::1") || address.equals("0:0:0:0:0:0:0:1");
   }
 
   private void run(Exchange exchange, ModelVersion target, byte[] body, Protocol protocol) {
@@ -259,13 +314,18 @@ public final class HttpFrontEnd {
       return;
     }
     Context context = vertx.getOrCreateContext();
-    target.infer(decoded, exchange.handOverAnnouncement()).whenComplete((result, error) -> context.runOnContext(ignored -> {
+    target.infer(decoded, exchange.handOverAnnouncement(), exchange.warmUp)
+        .whenComplete((result, error) -> context.runOnContext(ignored -> {
       if (error == null) {
         exchange.succeed(protocol == Protocol.V2
             ? V2Codec.encodeInfer(target.name(), target.version(), decoded.id(), result)
             : V2Codec.encodePrediction(result));
       } else {
         Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+        if (cause instanceof QueueFullException) {
+          exchange.reject();
+          return;
+        }
         String message = cause instanceof InferenceException ? cause.getMessage() : "inference failed";
         if (!(cause instanceof InferenceException)) {
           LOG.error("inference on {} {} failed", target.name(), target.version(), cause);
@@ -324,8 +384,10 @@ public final class HttpFrontEnd {
    */
   private void readBody(HttpServerRequest request, Exchange exchange, Consumer<byte[]> then) {
     String declared = request.getHeader(HttpHeaders.CONTENT_LENGTH);
-    boolean[] tooLarge = {declared != null && parseLength(declared) > maxBodyBytes};
-    Buffer body = Buffer.buffer();
+    long length = declared == null ? -1 : parseLength(declared);
+    boolean[] tooLarge = {length > maxBodyBytes};
+    // Sized from Content-Length when it is given and allowed, so the body is not copied as it grows.
+    Buffer body = length > 0 && !tooLarge[0] ? Buffer.buffer((int) length) : Buffer.buffer();
     request.handler(chunk -> {
       if (!tooLarge[0]) {
         body.appendBuffer(chunk);
@@ -379,13 +441,15 @@ public final class HttpFrontEnd {
     private final long arrived = System.nanoTime();
     private final AtomicBoolean announced = new AtomicBoolean();
     private final AtomicBoolean ended = new AtomicBoolean();
+    /** The server's own warm-up request: never counted in the meters. Set on the event loop before admission. */
+    boolean warmUp;
 
     Exchange(HttpServerRequest request, ModelMetrics meters, Optional<BatchQueue> queue) {
       this.request = request;
       this.meters = meters;
       this.queue = queue;
       inFlight.enter();
-      if (queue.isPresent() && !draining) {
+      if (queue.isPresent() && !refusing) {
         queue.get().announce();
         announced.set(true);
       }
@@ -397,11 +461,18 @@ public final class HttpFrontEnd {
     }
 
     void succeed(byte[] body) {
-      end(200, body, false);
+      end(200, body, false, Outcome.SUCCESS);
     }
 
     void fail(ApiError error, boolean closeConnection) {
-      end(error.status(), V2Codec.encodeError(error.getMessage()), closeConnection);
+      end(error.status(), V2Codec.encodeError(error.getMessage()), closeConnection, Outcome.ofStatus(error.status()));
+    }
+
+    /** 503 with Retry-After: the model's queue is full. Counted as {@code rejected}, not as a server error. */
+    void reject() {
+      request.response().putHeader(HttpHeaders.RETRY_AFTER, RETRY_AFTER_SECONDS);
+      end(503, V2Codec.encodeError("the model is overloaded: its queue is full; retry after " + RETRY_AFTER_SECONDS
+          + " s"), false, Outcome.REJECTED);
     }
 
     void abandon() {
@@ -411,7 +482,7 @@ public final class HttpFrontEnd {
       }
     }
 
-    private void end(int status, byte[] body, boolean closeConnection) {
+    private void end(int status, byte[] body, boolean closeConnection, Outcome outcome) {
       if (!ended.compareAndSet(false, true)) {
         return;
       }
@@ -426,7 +497,9 @@ public final class HttpFrontEnd {
           response.end(Buffer.buffer(body));
         }
       } finally {
-        meters.request(Outcome.ofStatus(status), System.nanoTime() - arrived);
+        if (!warmUp) {
+          meters.request(outcome, System.nanoTime() - arrived);
+        }
         inFlight.exit();
       }
     }

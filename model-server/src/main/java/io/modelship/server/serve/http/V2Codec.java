@@ -1,6 +1,7 @@
 package io.modelship.server.serve.http;
 
 import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -27,9 +28,14 @@ import java.util.Optional;
  * when the model declares it, the datatype and shape it expects.
  */
 public final class V2Codec {
+  /**
+   * The fast double parser (FastDoubleParser, correctly rounded like Double.parseDouble) matters here: with the
+   * JDK's parser, number parsing was half of all bytes allocated per request on a 512-float input.
+   */
   private static final JsonFactory JSON =
       JsonFactory.builder()
           .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(64).build())
+          .enable(StreamReadFeature.USE_FAST_DOUBLE_PARSER)
           .build();
 
   private V2Codec() {}

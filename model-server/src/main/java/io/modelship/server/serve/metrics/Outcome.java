@@ -4,7 +4,9 @@ package io.modelship.server.serve.metrics;
 public enum Outcome {
   SUCCESS("success"),
   CLIENT_ERROR("client_error"),
-  SERVER_ERROR("server_error");
+  SERVER_ERROR("server_error"),
+  /** Refused with 503 because the model's queue was full: overload, not a fault; the client should retry. */
+  REJECTED("rejected");
 
   private final String label;
 

@@ -91,12 +91,12 @@ public final class ModelVersion {
 
   /**
    * Queues a request that passed {@link #check}. {@code announced} says whether the caller announced it to the
-   * queue when it started to arrive.
+   * queue when it started to arrive; {@code warmUp} keeps it out of the queue's meters and bound.
    */
-  public CompletableFuture<InferenceResult> infer(InferenceRequest request, boolean announced) {
+  public CompletableFuture<InferenceResult> infer(InferenceRequest request, boolean announced, boolean warmUp) {
     Signature signature = signature().orElseThrow(() -> new IllegalStateException(name + " is not loaded"));
     List<Tensor> ordered = signature.inDeclarationOrder(request.inputs());
-    return queue.submit(ordered, announced, false).thenApply(outputs -> select(outputs, request));
+    return queue.submit(ordered, announced, warmUp).thenApply(outputs -> select(outputs, request));
   }
 
   private static InferenceResult select(List<Tensor> outputs, InferenceRequest request) {

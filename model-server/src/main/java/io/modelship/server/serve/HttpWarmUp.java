@@ -1,0 +1,161 @@
+package io.modelship.server.serve;
+
+import io.modelship.server.serve.http.HttpFrontEnd;
+import io.modelship.server.serve.http.V2Codec;
+import io.modelship.server.serve.model.Tensor;
+import java.io.BufferedInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Locale;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The second half of warm-up: real {@code POST /v2/models/{m}/versions/{v}/infer} requests the server sends to
+ * its own port, so that accepting a connection, Vert.x's request handling, the v2 decoder and encoder and the
+ * response writer have all run before readiness turns true. Without it the first client request after ready
+ * took 9 to 23 times a warm one (docs/benchmarks.md). Requests alternate between a fresh connection each and
+ * one kept-alive connection, the two ways clients arrive. They carry the process's warm-up token
+ * ({@link HttpFrontEnd#WARM_UP_HEADER}), which the front end accepts only from this host and only while the
+ * model version warms up. A failure here is logged and warm-up goes on: the engine warm-up already proved the
+ * model runs.
+ */
+final class HttpWarmUp {
+  private static final Logger LOG = LoggerFactory.getLogger(HttpWarmUp.class);
+  private static final int TIMEOUT_MS = 10_000;
+
+  private HttpWarmUp() {}
+
+  /** Returns how many requests were answered 200. */
+  static int run(String label, String listenHost, int port, String token, String model, String version,
+      List<Tensor> inputs, int requests) {
+    if (requests <= 0) {
+      return 0;
+    }
+    InetAddress address;
+    try {
+      address = ownAddress(listenHost);
+    } catch (IOException e) {
+      LOG.warn("{}: no HTTP warm-up, cannot resolve {}: {}", label, listenHost, e.getMessage());
+      return 0;
+    }
+    byte[] body = V2Codec.encodeRequest(inputs);
+    String path = "/v2/models/" + segment(model) + "/versions/" + segment(version) + "/infer";
+    byte[] head = ("POST " + path + " HTTP/1.1\r\n"
+        + "Host: " + address.getHostAddress() + ":" + port + "\r\n"
+        + "Content-Type: application/json\r\n"
+        + "Content-Length: " + body.length + "\r\n"
+        + HttpFrontEnd.WARM_UP_HEADER + ": " + token + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
+    int answered = 0;
+    Socket kept = null;
+    try {
+      for (int i = 0; i < requests; i++) {
+        boolean fresh = i % 2 == 0;
+        Socket socket = fresh ? connect(address, port) : kept == null ? (kept = connect(address, port)) : kept;
+        try {
+          int status = exchange(socket, head, body);
+          if (status != 200) {
+            LOG.warn("{}: HTTP warm-up request {} answered {}; stopping HTTP warm-up", label, i + 1, status);
+            break;
+          }
+          answered++;
+        } finally {
+          if (fresh) {
+            socket.close();
+          }
+        }
+      }
+    } catch (IOException e) {
+      LOG.warn("{}: HTTP warm-up stopped after {} request(s): {}", label, answered, e.toString());
+    } finally {
+      if (kept != null) {
+        try {
+          kept.close();
+        } catch (IOException e) {
+          LOG.debug("closing the warm-up connection", e);
+        }
+      }
+    }
+    LOG.info("{}: HTTP warm-up answered {} of {} request(s) on {}:{}", label, answered, requests,
+        address.getHostAddress(), port);
+    return answered;
+  }
+
+  /** Where this process can reach its own listener: loopback when it listens on every address. */
+  private static InetAddress ownAddress(String listenHost) throws IOException {
+    if (listenHost == null || listenHost.isBlank() || listenHost.equals("0.0.0.0") || listenHost.equals("::")
+        || listenHost.equals("[::]")) {
+      return InetAddress.getLoopbackAddress();
+    }
+    return InetAddress.getByName(listenHost);
+  }
+
+  private static String segment(String value) {
+    return URLEncoder.encode(value, StandardCharsets.UTF_8).replace("+", "%20");
+  }
+
+  private static Socket connect(InetAddress address, int port) throws IOException {
+    Socket socket = new Socket();
+    socket.setTcpNoDelay(true);
+    socket.setSoTimeout(TIMEOUT_MS);
+    socket.connect(new InetSocketAddress(address, port), TIMEOUT_MS);
+    return socket;
+  }
+
+  /** Sends one request and reads its answer to the end (by Content-Length); returns the status. */
+  private static int exchange(Socket socket, byte[] head, byte[] body) throws IOException {
+    OutputStream out = socket.getOutputStream();
+    out.write(head);
+    out.write(body);
+    out.flush();
+    InputStream in = new BufferedInputStream(socket.getInputStream());
+    String statusLine = line(in);
+    String[] parts = statusLine.split(" ", 3);
+    if (parts.length < 2 || !parts[0].startsWith("HTTP/1.")) {
+      throw new IOException("not an HTTP answer: " + statusLine);
+    }
+    int status = Integer.parseInt(parts[1]);
+    long length = -1;
+    for (String header = line(in); !header.isEmpty(); header = line(in)) {
+      int colon = header.indexOf(':');
+      if (colon > 0 && header.substring(0, colon).trim().toLowerCase(Locale.ROOT).equals("content-length")) {
+        length = Long.parseLong(header.substring(colon + 1).trim());
+      }
+    }
+    if (length < 0) {
+      throw new IOException("answer without Content-Length");
+    }
+    for (long left = length; left > 0; ) {
+      long skipped = in.skip(left);
+      if (skipped <= 0) {
+        if (in.read() < 0) {
+          throw new IOException("connection closed in the answer's body");
+        }
+        skipped = 1;
+      }
+      left -= skipped;
+    }
+    return status;
+  }
+
+  private static String line(InputStream in) throws IOException {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    for (int b = in.read(); b != '\n'; b = in.read()) {
+      if (b < 0) {
+        throw new IOException("connection closed in the answer's head");
+      }
+      if (b != '\r') {
+        bytes.write(b);
+      }
+    }
+    return bytes.toString(StandardCharsets.US_ASCII);
+  }
+}

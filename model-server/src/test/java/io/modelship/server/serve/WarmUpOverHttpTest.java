@@ -1,0 +1,86 @@
+package io.modelship.server.serve;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.modelship.server.onnx.OnnxModels;
+import io.modelship.server.onnx.OnnxModels.Mlp;
+import io.modelship.server.serve.http.HttpFrontEnd;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Before ready, the server sends itself real infer requests over HTTP; nobody else gets past readiness or the
+ * API key that way, and none of them shows up in the request meters.
+ */
+class WarmUpOverHttpTest {
+  @TempDir Path modelDir;
+
+  @Test
+  void httpWarmUpRunsBeforeReadyAndIsNotCounted() throws Exception {
+    OnnxModels.writeMlp(modelDir, Mlp.small());
+    Path keyFile = Files.writeString(modelDir.resolve("api-key"), "s3cret\n");
+    CountDownLatch engineWarmUpStarted = new CountDownLatch(1);
+    CountDownLatch finishEngineWarmUp = new CountDownLatch(1);
+    AtomicInteger batchesBeforeReady = new AtomicInteger();
+    CountDownLatch[] readyRef = {new CountDownLatch(1)};
+    ServeHooks hooks = new ServeHooks(iteration -> {
+      engineWarmUpStarted.countDown();
+      hold(finishEngineWarmUp);
+    }, (requests, rows) -> {
+      if (readyRef[0].getCount() > 0) {
+        batchesBeforeReady.incrementAndGet();
+      }
+    });
+    ServeOptions options = ServeOptions.defaults(modelDir, 0).withModel("iris", "1").withWarmupIterations(1)
+        .withWarmupHttpRequests(6).withApiKeyFile(keyFile);
+
+    try (RunningServer running = RunningServer.start(options, hooks)) {
+      assertThat(engineWarmUpStarted.await(30, TimeUnit.SECONDS)).isTrue();
+      String body = V2Bodies.fp32(Mlp.INPUT, new float[][] {{1, 2, 3, 4}}).toString();
+      // A client that guesses at the warm-up header gets nowhere: not past the key, not past readiness.
+      HttpResponse<String> noKey = running.post("/v2/models/iris/versions/1/infer", body,
+          HttpFrontEnd.WARM_UP_HEADER, "guess");
+      assertThat(noKey.statusCode()).isEqualTo(401);
+      HttpResponse<String> notReady = running.post("/v2/models/iris/versions/1/infer", body,
+          HttpFrontEnd.WARM_UP_HEADER, "guess", "X-API-Key", "s3cret");
+      assertThat(notReady.statusCode()).isEqualTo(503);
+      assertThat(RunningServer.json(notReady).path("error").asText()).contains("not ready (WARMING_UP)");
+
+      finishEngineWarmUp.countDown();
+      running.awaitReady();
+      readyRef[0].countDown();
+
+      // One engine iteration, then the six HTTP requests, each its own batch, all before ready.
+      assertThat(batchesBeforeReady.get()).isEqualTo(1 + 6);
+      await().atMost(Duration.ofSeconds(10)).until(() -> running.metric("modelship_inference_requests_total",
+          "model=\"iris\"", "outcome=\"client_error\"").orElse(0.0) == 1);
+      assertThat(running.metric("modelship_inference_requests_total", "model=\"iris\"", "outcome=\"success\""))
+          .contains(0.0);
+      assertThat(running.metric("modelship_inference_queue_seconds_count", "model=\"iris\"")).contains(0.0);
+
+      // After ready the header means nothing: the key is needed again.
+      HttpResponse<String> late = running.post("/v2/models/iris/infer", body, HttpFrontEnd.WARM_UP_HEADER, "x");
+      assertThat(late.statusCode()).isEqualTo(401);
+      HttpResponse<String> fine = running.post("/v2/models/iris/infer", body, "X-API-Key", "s3cret");
+      assertThat(fine.statusCode()).as(fine.body()).isEqualTo(200);
+      await().atMost(Duration.ofSeconds(10)).until(() -> running
+          .metric("modelship_inference_requests_total", "model=\"iris\"", "outcome=\"success\"").orElse(0.0) == 1);
+    }
+  }
+
+  private static void hold(CountDownLatch latch) {
+    try {
+      latch.await(30, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}
