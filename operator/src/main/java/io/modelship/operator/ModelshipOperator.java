@@ -6,6 +6,7 @@ import io.javaoperatorsdk.operator.api.config.ControllerConfigurationOverrider;
 import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
 import io.javaoperatorsdk.operator.monitoring.micrometer.MicrometerMetrics;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.modelship.operator.analysis.CanaryAnalysis;
 import io.modelship.operator.reconciler.ModelDeploymentReconciler;
 import java.time.Clock;
 import java.time.Duration;
@@ -22,8 +23,9 @@ public final class ModelshipOperator implements AutoCloseable {
   private final Operator operator;
   private final ModelDeploymentReconciler reconciler;
 
-  public ModelshipOperator(KubernetesClient client, OperatorConfig config, MeterRegistry registry, Clock clock) {
-    this(client, config, registry, clock, o -> {});
+  public ModelshipOperator(
+      KubernetesClient client, OperatorConfig config, MeterRegistry registry, Clock clock, CanaryAnalysis analysis) {
+    this(client, config, registry, clock, analysis, o -> {});
   }
 
   /** @param tuning test hook: adjusts the controller configuration (e.g. a short max reconciliation interval) */
@@ -32,6 +34,7 @@ public final class ModelshipOperator implements AutoCloseable {
       OperatorConfig config,
       MeterRegistry registry,
       Clock clock,
+      CanaryAnalysis analysis,
       Consumer<ControllerConfigurationOverrider<?>> tuning) {
     operator =
         new Operator(
@@ -48,7 +51,7 @@ public final class ModelshipOperator implements AutoCloseable {
                     new LeaderElectionConfiguration(LEASE_NAME, config.leaseNamespace()));
               }
             });
-    reconciler = new ModelDeploymentReconciler(config, clock);
+    reconciler = new ModelDeploymentReconciler(config, clock, analysis);
     operator.register(
         reconciler,
         o -> {

@@ -1,5 +1,6 @@
 package io.modelship.operator;
 
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.Set;
@@ -14,7 +15,8 @@ public record OperatorConfig(
     Set<String> watchNamespaces,
     int healthPort,
     boolean leaderElection,
-    String leaseNamespace) {
+    String leaseNamespace,
+    Duration rolloutPoll) {
 
   public static final String DEFAULT_MODEL_SERVER_IMAGE = "ghcr.io/modelship/model-server:0.1.0";
 
@@ -28,7 +30,8 @@ public record OperatorConfig(
                 .collect(Collectors.toUnmodifiableSet()),
         port(env.getOrDefault("MODELSHIP_HEALTH_PORT", "8081")),
         Boolean.parseBoolean(env.getOrDefault("MODELSHIP_LEADER_ELECTION", "false")),
-        env.getOrDefault("POD_NAMESPACE", "default"));
+        env.getOrDefault("POD_NAMESPACE", "default"),
+        Duration.ofMillis(Long.parseLong(env.getOrDefault("MODELSHIP_ROLLOUT_POLL_MS", "5000"))));
   }
 
   private static int port(String value) {
@@ -41,6 +44,11 @@ public record OperatorConfig(
       // reported below
     }
     throw new IllegalArgumentException("MODELSHIP_HEALTH_PORT must be a port number (0-65535), not '" + value + "'");
+  }
+
+  /** The same settings, polling rollouts at most this far apart (tests move a clock and poll fast). */
+  public OperatorConfig withRolloutPoll(Duration poll) {
+    return new OperatorConfig(modelServerImage, watchNamespaces, healthPort, leaderElection, leaseNamespace, poll);
   }
 
   /** Settings for tests and tools: the default image, every namespace, no leader election. */

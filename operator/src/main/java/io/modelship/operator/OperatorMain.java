@@ -7,6 +7,7 @@ import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.fabric8.kubernetes.client.CustomResource;
+import io.modelship.operator.analysis.MetricsCanaryAnalysis;
 import io.modelship.operator.api.ModelDeployment;
 import java.time.Clock;
 import java.util.concurrent.CountDownLatch;
@@ -51,12 +52,21 @@ public final class OperatorMain {
     var registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     new JvmMemoryMetrics().bindTo(registry);
     new JvmThreadMetrics().bindTo(registry);
-    var operator = new ModelshipOperator(client, config, registry, Clock.systemUTC());
+    MetricsCanaryAnalysis analysis;
+    try {
+      analysis = MetricsCanaryAnalysis.forEnvironment(client);
+    } catch (IllegalArgumentException e) {
+      System.err.println("modelship-operator: " + e.getMessage());
+      System.exit(2);
+      return;
+    }
+    var operator = new ModelshipOperator(client, config, registry, Clock.systemUTC(), analysis);
     var stopped = new CountDownLatch(1);
     try (var health = new HealthServer(config.healthPort(), () -> true, operator::isReady, registry)) {
       Runtime.getRuntime().addShutdownHook(new Thread(() -> {
         log.info("shutting down: finishing reconciliations in flight");
         operator.close();
+        analysis.close();
         client.close();
         stopped.countDown();
       }, "shutdown"));

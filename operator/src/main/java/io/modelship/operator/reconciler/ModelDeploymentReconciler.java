@@ -3,6 +3,7 @@ package io.modelship.operator.reconciler;
 import static io.modelship.operator.api.CrdConstants.LABEL_DEPLOYMENT;
 import static io.modelship.operator.api.CrdConstants.LABEL_REVISION;
 import static io.modelship.operator.reconciler.Conditions.ARTIFACT_RESOLVED;
+import static io.modelship.operator.reconciler.Conditions.CANARY_HEALTHY;
 import static io.modelship.operator.reconciler.Conditions.DEGRADED;
 import static io.modelship.operator.reconciler.Conditions.FALSE;
 import static io.modelship.operator.reconciler.Conditions.PROGRESSING;
@@ -11,35 +12,52 @@ import static io.modelship.operator.reconciler.Conditions.TRUE;
 import static io.modelship.operator.reconciler.Conditions.UNKNOWN;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
-import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRoute;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
+import io.javaoperatorsdk.operator.api.reconciler.PrimaryUpdateAndCacheUtils;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import io.modelship.operator.OperatorConfig;
+import io.modelship.operator.analysis.AnalysisRequest;
+import io.modelship.operator.analysis.CanaryAnalysis;
 import io.modelship.operator.api.ModelDeployment;
-import io.modelship.operator.api.spec.ModelSource;
+import io.modelship.operator.api.status.GateResultStatus.Verdict;
+import io.modelship.operator.api.status.HistoryEntry;
 import io.modelship.operator.api.status.ModelDeploymentStatus;
 import io.modelship.operator.api.status.Phase;
-import io.modelship.operator.api.status.RevisionStatus;
 import io.modelship.operator.events.EventRecorder;
 import io.modelship.operator.resources.Applier;
 import io.modelship.operator.resources.ClientService;
 import io.modelship.operator.resources.Labels;
 import io.modelship.operator.resources.RevisionDeployment;
 import io.modelship.operator.resources.RevisionService;
+import io.modelship.operator.resources.TrafficRoute;
 import io.modelship.operator.revision.Revision;
+import io.modelship.operator.rollout.PhaseHandlers;
+import io.modelship.operator.rollout.RevisionStatuses;
+import io.modelship.operator.rollout.RolloutSettings;
+import io.modelship.operator.rollout.RolloutView;
+import io.modelship.operator.rollout.RolloutView.Command;
+import io.modelship.operator.rollout.TrafficPlan;
+import io.modelship.operator.rollout.Transition;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -51,28 +69,31 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Turns a ModelDeployment into the revision its spec asks for, keeping the previous revision serving until
- * the new one is ready, then removing it. One pass: validate, observe, apply what differs, remove what is no
- * longer live, and write status only when it changed. Writes nothing when nothing changed.
+ * Turns a ModelDeployment into live revisions. Each pass: validate the spec, observe the revisions, let the
+ * handler of the current phase decide (rollout/PhaseHandlers), record that decision in status, then make the
+ * cluster match the recorded decision. Because the cluster is shaped from status alone, an operator restarted at
+ * any moment resumes where it was. A pass that changes nothing writes nothing.
  */
-@ControllerConfiguration(name = ModelDeploymentReconciler.NAME)
+@ControllerConfiguration(name = ModelDeploymentReconciler.NAME, generationAwareEventProcessing = false)
 public class ModelDeploymentReconciler implements Reconciler<ModelDeployment> {
   public static final String NAME = "modeldeployment";
   /** An invalid spec may be fixed by creating a Secret, which we do not watch: look again this often. */
   static final Duration INVALID_SPEC_RECHECK = Duration.ofSeconds(30);
-
-  /** Ready=False reasons a person must act on; Pending and Progressing are just the way there. */
-  private static final Set<String> WARNING_REASONS = Set.of("InvalidSpec", "FetchFailed");
+  static final int HISTORY_LIMIT = 10;
+  /** Ready=False reasons a person must act on; the others are just the way there. */
+  private static final Set<String> WARNING_REASONS = Set.of("InvalidSpec", "FetchFailed", "CrashLoop");
 
   private static final Logger log = LoggerFactory.getLogger(ModelDeploymentReconciler.class);
 
   private final OperatorConfig config;
   private final Clock clock;
+  private final CanaryAnalysis analysis;
   private final AtomicLong reconciliations = new AtomicLong();
 
-  public ModelDeploymentReconciler(OperatorConfig config, Clock clock) {
+  public ModelDeploymentReconciler(OperatorConfig config, Clock clock, CanaryAnalysis analysis) {
     this.config = config;
     this.clock = clock;
+    this.analysis = analysis;
   }
 
   @Override
@@ -116,6 +137,7 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment> {
   private UpdateControl<ModelDeployment> reconcileOnce(ModelDeployment mdep, Context<ModelDeployment> context) {
     var client = context.getClient();
     var events = new EventRecorder(client, clock);
+    Instant now = Instant.now(clock).truncatedTo(ChronoUnit.SECONDS);
     ModelDeploymentStatus previous = mdep.getStatus() != null ? mdep.getStatus() : new ModelDeploymentStatus();
     Map<String, ObservedRevision> observed = observe(context);
     Optional<ObservedRevision> stable =
@@ -125,34 +147,102 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment> {
         new SpecValidator((ns, name) -> Optional.ofNullable(client.secrets().inNamespace(ns).withName(name).get()))
             .validate(mdep);
     if (!problems.isEmpty()) {
-      // Nothing is deployed from an invalid spec; whatever already serves keeps serving.
+      // Nothing is deployed from an invalid spec; whatever already runs keeps running as it is.
       var status = invalidSpecStatus(mdep, previous, stable, String.join("; ", problems));
-      return finish(mdep, previous, status, events).rescheduleAfter(INVALID_SPEC_RECHECK);
+      record(mdep, context, previous, status, List.of(), events);
+      return UpdateControl.<ModelDeployment>noUpdate().rescheduleAfter(INVALID_SPEC_RECHECK);
     }
 
+    var settings = RolloutSettings.of(mdep.getSpec());
     Revision target = Revision.of(mdep, config.modelServerImage());
-    Optional<ObservedRevision> targetObserved = Optional.ofNullable(observed.get(target.hash()));
-    var applier = new Applier(client);
-    applier.apply(
-        RevisionDeployment.desired(mdep, target, mdep.getSpec().getReplicas()),
-        targetObserved.map(ObservedRevision::deployment),
-        context);
-    applier.apply(RevisionService.desired(mdep, target), secondary(context, Service.class, target.objectName(mdep)), context);
-    applier.apply(ClientService.desired(mdep), secondary(context, Service.class, mdep.getMetadata().getName()), context);
+    Optional<ObservedRevision> canary =
+        Optional.ofNullable(previous.getCanary()).map(c -> observed.get(c.getRevision()));
+    Set<Command> commands = commands(mdep);
+    var view = new RolloutView(mdep, settings, target.hash(), previous, stable, canary,
+        Optional.ofNullable(observed.get(target.hash())), commands, now,
+        () -> analysis.evaluate(new AnalysisRequest(mdep,
+            previous.getCanary().getRevision(), canary.map(ObservedRevision::pods).orElse(List.of()),
+            previous.getStable().getRevision(), stable.map(ObservedRevision::pods).orElse(List.of()), now)));
 
-    boolean targetReady = targetObserved.map(ObservedRevision::isReady).orElse(false);
-    // The previous revision serves until the new one is fully ready; then it goes.
-    Optional<ObservedRevision> keep =
-        stable.filter(s -> !s.hash().equals(target.hash()) && !targetReady);
-    Set<String> live = keep.map(k -> Set.of(target.hash(), k.hash())).orElse(Set.of(target.hash()));
-    removeRevisionsNotIn(live, context, applier);
-
-    var status = computeStatus(mdep, previous, target, targetObserved, keep);
-    if (targetReady && stable.isPresent() && !stable.get().hash().equals(target.hash())) {
-      events.normal(mdep, "RevisionReplaced",
-          "revision %s is ready and serving; revision %s removed".formatted(target.hash(), stable.get().hash()));
+    Transition decision = PhaseHandlers.next(view);
+    var status = toStatus(mdep, previous, decision, view);
+    // The decision is recorded before anything changes, so a restart resumes from it.
+    record(mdep, context, previous, status, decision.notes, events);
+    if (decision.ended != null) {
+      analysis.forget(mdep.getMetadata().getNamespace(), mdep.getMetadata().getName());
     }
-    return finish(mdep, previous, status, events);
+    act(mdep, context, decision, target, settings, observed);
+    clearCommands(mdep, context, commands);
+
+    boolean rolling = status.getCanary() != null || status.getPhase() == Phase.RollingBack;
+    return rolling
+        ? UpdateControl.<ModelDeployment>noUpdate().rescheduleAfter(
+            settings.analysisInterval().compareTo(config.rolloutPoll()) < 0 ? settings.analysisInterval() : config.rolloutPoll())
+        : UpdateControl.noUpdate();
+  }
+
+  /** Makes the cluster match the recorded decision: which revisions live, with how many pods, and the weights. */
+  private void act(ModelDeployment mdep, Context<ModelDeployment> context, Transition decision, Revision target,
+      RolloutSettings settings, Map<String, ObservedRevision> observed) {
+    var applier = new Applier(context.getClient());
+    int n = settings.replicas();
+    String stableHash = decision.stable != null ? decision.stable.getRevision() : null;
+    Map<String, Integer> weights = new LinkedHashMap<>();
+    Set<String> live = new LinkedHashSet<>();
+
+    if (decision.canary != null) {
+      String canaryHash = decision.canary.getRevision();
+      int weight = decision.phase == Phase.Promoting ? 100 : settings.step(decision.canary.getStep()).getWeight();
+      var canaryObserved = Optional.ofNullable(observed.get(canaryHash));
+      int canaryReady = canaryObserved.map(ObservedRevision::readyReplicas).orElse(0);
+      int stablePods = Optional.ofNullable(observed.get(stableHash)).map(ObservedRevision::desiredReplicas).orElse(0);
+      var plan = TrafficPlan.forWeight(n, weight, settings.surge(), canaryReady, stablePods);
+      // Stable shrinks first: in swap mode the canary's GPUs come from it.
+      scale(applier, observed.get(stableHash), plan.stableReplicas(), context);
+      applier.apply(RevisionDeployment.desired(mdep, target, plan.canaryReplicas()),
+          canaryObserved.map(ObservedRevision::deployment), context);
+      live.add(stableHash);
+      live.add(canaryHash);
+      // Only ready, warmed-up canary pods ever get traffic.
+      int routed = canaryReady > 0 ? weight : 0;
+      weights.put(stableHash, 100 - routed);
+      weights.put(canaryHash, routed);
+    } else if (stableHash != null) {
+      live.add(stableHash);
+      weights.put(stableHash, 100);
+      if (stableHash.equals(target.hash())) {
+        applier.apply(RevisionDeployment.desired(mdep, target, n),
+            Optional.ofNullable(observed.get(stableHash)).map(ObservedRevision::deployment), context);
+      } else {
+        scale(applier, observed.get(stableHash), n, context);
+      }
+    } else if (!target.hash().equals(decision.failedRevision)) {
+      // Nothing serves yet: the target runs at full size.
+      live.add(target.hash());
+      weights.put(target.hash(), 100);
+      applier.apply(RevisionDeployment.desired(mdep, target, n),
+          Optional.ofNullable(observed.get(target.hash())).map(ObservedRevision::deployment), context);
+    }
+
+    for (String revision : live) {
+      applier.apply(RevisionService.desired(mdep, revision), secondary(context, Service.class,
+          Revision.objectName(mdep.getMetadata().getName(), revision)), context);
+    }
+    applier.apply(ClientService.desired(mdep), secondary(context, Service.class, mdep.getMetadata().getName()), context);
+    settings.gatewayApi().ifPresent(gateway -> {
+      if (!weights.isEmpty()) {
+        var route = context.getClient().resources(HTTPRoute.class).inNamespace(mdep.getMetadata().getNamespace())
+            .withName(gateway.getHttpRoute()).get();
+        applier.apply(TrafficRoute.desired(mdep, gateway, weights), Optional.ofNullable(route), context);
+      }
+    });
+    removeRevisionsNotIn(live, context, applier);
+  }
+
+  private static void scale(Applier applier, ObservedRevision revision, int replicas, Context<ModelDeployment> context) {
+    if (revision != null) {
+      applier.scale(revision.deployment(), replicas, context);
+    }
   }
 
   /** Live revisions, keyed by revision hash, from the informer caches. */
@@ -188,70 +278,94 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment> {
     }
   }
 
-  private ModelDeploymentStatus computeStatus(
-      ModelDeployment mdep,
-      ModelDeploymentStatus previous,
-      Revision target,
-      Optional<ObservedRevision> targetObserved,
-      Optional<ObservedRevision> keep) {
-    var conditions = new Conditions(previous.getConditions(), generation(mdep), clock);
+  private static Set<Command> commands(ModelDeployment mdep) {
+    var annotations = mdep.getMetadata().getAnnotations();
+    var commands = EnumSet.noneOf(Command.class);
+    if (annotations != null) {
+      for (Command c : Command.values()) {
+        if (annotations.containsKey(c.annotation)) {
+          commands.add(c);
+        }
+      }
+    }
+    return commands;
+  }
+
+  /** A command annotation is consumed by the pass that saw it, so it acts exactly once. */
+  private static void clearCommands(ModelDeployment mdep, Context<ModelDeployment> context, Set<Command> commands) {
+    if (commands.isEmpty()) {
+      return;
+    }
+    context.getClient().resources(ModelDeployment.class).inNamespace(mdep.getMetadata().getNamespace())
+        .withName(mdep.getMetadata().getName())
+        .edit(m -> {
+          commands.forEach(c -> m.getMetadata().getAnnotations().remove(c.annotation));
+          return m;
+        });
+  }
+
+  private ModelDeploymentStatus toStatus(ModelDeployment mdep, ModelDeploymentStatus previous, Transition d, RolloutView view) {
     var status = new ModelDeploymentStatus();
     status.setObservedGeneration(generation(mdep));
+    status.setPhase(d.phase);
+    status.setStable(d.stable);
+    status.setCanary(d.canary);
+    status.setFailedRevision(d.failedRevision);
+    List<HistoryEntry> history = new ArrayList<>();
+    if (d.ended != null) {
+      history.add(d.ended);
+    }
+    history.addAll(previous.getHistory() == null ? List.of() : previous.getHistory());
+    status.setHistory(history.subList(0, Math.min(HISTORY_LIMIT, history.size())));
 
-    boolean ready = targetObserved.map(ObservedRevision::isReady).orElse(false);
-    Optional<String> fetchFailure = targetObserved.flatMap(ObservedRevision::fetchFailure);
-    Optional<ObservedRevision.Artifact> artifact = targetObserved.flatMap(ObservedRevision::artifact);
-    RevisionStatus targetStatus = revisionStatus(mdep, target.hash(), targetObserved, previous);
+    var conditions = new Conditions(previous.getConditions(), generation(mdep), clock);
+    artifactCondition(conditions, view);
+    boolean serving = d.phase == Phase.Stable && view.stable().map(ObservedRevision::isReady)
+        .or(() -> view.targetObserved().map(ObservedRevision::isReady)).orElse(false);
+    conditions.set(READY, serving ? TRUE : FALSE, serving ? "RevisionReady" : d.reason, d.message);
+    boolean rolling = EnumSet.of(Phase.Progressing, Phase.Paused, Phase.Promoting, Phase.RollingBack).contains(d.phase);
+    conditions.set(PROGRESSING, rolling ? TRUE : FALSE, rolling ? d.reason : "NoRollout",
+        rolling ? d.message : "no rollout in progress");
+    boolean degraded = d.phase == Phase.Degraded || d.phase == Phase.Failed;
+    conditions.set(DEGRADED, degraded ? TRUE : FALSE, degraded ? d.reason : "AsExpected",
+        degraded ? d.message : "no failure observed");
+    if (d.canary != null) {
+      var results = d.canary.getAnalysis();
+      boolean fail = results.stream().anyMatch(r -> r.getVerdict() == Verdict.Fail);
+      boolean pass = !results.isEmpty() && results.stream().allMatch(r -> r.getVerdict() == Verdict.Pass);
+      conditions.set(CANARY_HEALTHY, fail ? FALSE : pass ? TRUE : UNKNOWN,
+          fail ? "GateFailed" : pass ? "GatesPassing" : results.isEmpty() ? "NotEvaluated" : "Inconclusive",
+          results.isEmpty() ? "no gate evaluated yet" : results.stream()
+              .map(r -> r.getGate() + " " + r.getVerdict() + (r.getMessage() != null ? " (" + r.getMessage() + ")" : ""))
+              .collect(Collectors.joining("; ")));
+    }
+    status.setConditions(conditions.build());
+    return status;
+  }
 
+  private static void artifactCondition(Conditions conditions, RolloutView view) {
+    var targetObserved = view.targetObserved();
+    var artifact = targetObserved.flatMap(ObservedRevision::artifact);
+    var failure = targetObserved.flatMap(ObservedRevision::fetchFailure);
+    String target = view.target();
     if (artifact.isPresent()) {
       conditions.set(ARTIFACT_RESOLVED, TRUE, "ArtifactVerified", "revision %s: %s (version %s, sha256 %s)".formatted(
-          target.hash(), targetStatus.getArtifactUri(), orDash(targetStatus.getModelVersion()), orDash(targetStatus.getDigest())));
-    } else if (fetchFailure.isPresent()) {
-      conditions.set(ARTIFACT_RESOLVED, FALSE, "FetchFailed", "revision %s: %s".formatted(target.hash(), fetchFailure.get()));
+          target, orDash(artifact.get().resolvedUri()), orDash(artifact.get().modelVersion()), orDash(artifact.get().sha256())));
+    } else if (failure.isPresent()) {
+      conditions.set(ARTIFACT_RESOLVED, FALSE, "FetchFailed", "revision %s: %s".formatted(target, failure.get()));
+    } else if (view.stable().map(s -> s.hash().equals(target)).orElse(false)) {
+      conditions.set(ARTIFACT_RESOLVED, TRUE, "ArtifactVerified", "revision %s serves".formatted(target));
     } else {
-      conditions.set(ARTIFACT_RESOLVED, UNKNOWN, "Fetching", "revision %s: fetching %s".formatted(target.hash(), sourceUri(mdep)));
+      conditions.set(ARTIFACT_RESOLVED, UNKNOWN, "Fetching", "revision %s: fetching %s".formatted(target, RevisionStatuses.sourceUri(view.mdep())));
     }
-
-    if (ready) {
-      status.setPhase(Phase.Stable);
-      status.setStable(targetStatus);
-      conditions.set(READY, TRUE, "RevisionReady", "revision %s serves with %d/%d pods ready".formatted(
-          target.hash(), targetStatus.getReadyReplicas(), targetStatus.getReplicas()));
-      conditions.set(PROGRESSING, FALSE, "RolloutComplete", "revision %s is the only live revision".formatted(target.hash()));
-      conditions.set(DEGRADED, FALSE, "AsExpected", "the revision the spec asks for is serving");
-      return withConditions(status, conditions);
-    }
-
-    keep.ifPresent(k -> status.setStable(revisionStatus(mdep, k.hash(), Optional.of(k), previous)));
-    status.setCanary(keep.isPresent()
-        ? fill(new io.modelship.operator.api.status.CanaryStatus(), mdep, target.hash(), targetObserved, previous)
-        : null);
-    if (keep.isEmpty()) {
-      status.setStable(null);
-    }
-    String serving = keep.map(k -> "; revision %s keeps serving".formatted(k.hash())).orElse("; nothing serves yet");
-    if (fetchFailure.isPresent()) {
-      status.setPhase(keep.isPresent() ? Phase.Degraded : Phase.Failed);
-      conditions.set(READY, FALSE, "FetchFailed", "revision %s cannot start: %s%s".formatted(target.hash(), fetchFailure.get(), serving));
-      conditions.set(PROGRESSING, FALSE, "FetchFailed", "revision %s is not progressing until its artifact can be fetched".formatted(target.hash()));
-      conditions.set(DEGRADED, keep.isPresent() ? TRUE : FALSE, "FetchFailed", fetchFailure.get());
-    } else {
-      status.setPhase(keep.isPresent() ? Phase.Progressing : Phase.Pending);
-      conditions.set(READY, FALSE, keep.isPresent() ? "Progressing" : "Pending",
-          "revision %s has %d/%d pods ready%s".formatted(target.hash(),
-              targetStatus.getReadyReplicas(), targetStatus.getReplicas(), serving));
-      conditions.set(PROGRESSING, TRUE, "RevisionStarting", "revision %s is starting".formatted(target.hash()));
-      conditions.set(DEGRADED, FALSE, "AsExpected", "no failure observed");
-    }
-    return withConditions(status, conditions);
   }
 
   private ModelDeploymentStatus invalidSpecStatus(
       ModelDeployment mdep, ModelDeploymentStatus previous, Optional<ObservedRevision> stable, String message) {
     var conditions = new Conditions(previous.getConditions(), generation(mdep), clock);
-    var status = new ModelDeploymentStatus();
+    var status = Serialization.jsonMapper().convertValue(previous, ModelDeploymentStatus.class);
     status.setObservedGeneration(generation(mdep));
-    stable.ifPresent(s -> status.setStable(revisionStatus(mdep, s.hash(), Optional.of(s), previous)));
+    stable.ifPresent(s -> status.setStable(RevisionStatuses.of(mdep, s.hash(), Optional.of(s), previous)));
     status.setPhase(stable.isPresent() ? Phase.Degraded : Phase.Failed);
     String serving = stable.map(s -> "; revision %s keeps serving".formatted(s.hash())).orElse("");
     conditions.set(READY, FALSE, "InvalidSpec", message + serving);
@@ -259,73 +373,36 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment> {
         .ifPresent(c -> conditions.set(ARTIFACT_RESOLVED, c.getStatus(), c.getReason(), c.getMessage()));
     conditions.set(PROGRESSING, FALSE, "InvalidSpec", "nothing is deployed from an invalid spec");
     conditions.set(DEGRADED, stable.isPresent() ? TRUE : FALSE, "InvalidSpec", message);
-    return withConditions(status, conditions);
-  }
-
-  private static ModelDeploymentStatus withConditions(ModelDeploymentStatus status, Conditions conditions) {
     status.setConditions(conditions.build());
     return status;
   }
 
-  /** The status of one revision: observed counts, and artifact facts from its pods or from earlier status. */
-  private static RevisionStatus revisionStatus(
-      ModelDeployment mdep, String hash, Optional<ObservedRevision> observed, ModelDeploymentStatus previous) {
-    return fill(new RevisionStatus(), mdep, hash, observed, previous);
-  }
-
-  private static <T extends RevisionStatus> T fill(
-      T rs, ModelDeployment mdep, String hash, Optional<ObservedRevision> observed, ModelDeploymentStatus previous) {
-    rs.setRevision(hash);
-    rs.setReplicas(observed.map(ObservedRevision::desiredReplicas).orElse(mdep.getSpec().getReplicas()));
-    rs.setReadyReplicas(observed.map(ObservedRevision::readyReplicas).orElse(0));
-    // Pods come and go; what a revision's artifact was does not change, so earlier status is a fine source.
-    Optional<RevisionStatus> earlier = Optional.ofNullable(previous.getStable())
-        .filter(s -> hash.equals(s.getRevision()))
-        .or(() -> Optional.ofNullable(previous.getCanary()).filter(s -> hash.equals(s.getRevision())));
-    Optional<ObservedRevision.Artifact> artifact = observed.flatMap(ObservedRevision::artifact);
-    rs.setArtifactUri(artifact.map(ObservedRevision.Artifact::resolvedUri)
-        .or(() -> earlier.map(RevisionStatus::getArtifactUri)).orElse(sourceUri(mdep)));
-    rs.setModelVersion(artifact.map(ObservedRevision.Artifact::modelVersion)
-        .or(() -> earlier.map(RevisionStatus::getModelVersion)).orElse(null));
-    rs.setDigest(artifact.map(ObservedRevision.Artifact::sha256)
-        .or(() -> earlier.map(RevisionStatus::getDigest)).orElse(null));
-    return rs;
-  }
-
-  /** The spec's source as one URI: s3://… as written, MLflow as its own models:/ form. */
-  static String sourceUri(ModelDeployment mdep) {
-    ModelSource source = mdep.getSpec().getModel().getSource();
-    if (source.getS3() != null) {
-      return source.getS3().getUri();
-    }
-    var mlflow = source.getMlflow();
-    return mlflow.getAlias() != null
-        ? "models:/%s@%s".formatted(mlflow.getName(), mlflow.getAlias())
-        : "models:/%s/%s".formatted(mlflow.getName(), mlflow.getVersion());
-  }
-
   /** Records Events for transitions, and patches status only when it changed. */
-  private UpdateControl<ModelDeployment> finish(
-      ModelDeployment mdep, ModelDeploymentStatus previous, ModelDeploymentStatus status, EventRecorder events) {
-    recordTransitions(mdep, previous, status, events);
+  private void record(ModelDeployment mdep, Context<ModelDeployment> context, ModelDeploymentStatus previous,
+      ModelDeploymentStatus status, List<Transition.Note> notes, EventRecorder events) {
+    for (var note : notes) {
+      if (note.warning()) {
+        events.warning(mdep, note.reason(), note.message());
+      } else {
+        events.normal(mdep, note.reason(), note.message());
+      }
+    }
+    recordReadyTransitions(mdep, previous, status, events);
     if (previous.getPhase() != status.getPhase()) {
       log.info("{}/{}: phase {} -> {}", mdep.getMetadata().getNamespace(), mdep.getMetadata().getName(),
           previous.getPhase(), status.getPhase());
     }
     var mapper = Serialization.jsonMapper();
     if (mapper.valueToTree(status).equals(mapper.valueToTree(previous))) {
-      return UpdateControl.noUpdate();
+      return;
     }
-    var fresh = new ModelDeployment();
-    fresh.setMetadata(new ObjectMetaBuilder()
-        .withName(mdep.getMetadata().getName())
-        .withNamespace(mdep.getMetadata().getNamespace())
-        .build());
-    fresh.setStatus(status);
-    return UpdateControl.patchStatus(fresh);
+    PrimaryUpdateAndCacheUtils.patchStatusAndCacheResource(mdep, context, m -> {
+      m.setStatus(status);
+      return m;
+    });
   }
 
-  private static void recordTransitions(
+  private static void recordReadyTransitions(
       ModelDeployment mdep, ModelDeploymentStatus previous, ModelDeploymentStatus status, EventRecorder events) {
     for (var condition : status.getConditions()) {
       if (!Conditions.changed(previous.getConditions(), condition)) {
@@ -334,8 +411,8 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment> {
       boolean ready = READY.equals(condition.getType());
       if (ready && FALSE.equals(condition.getStatus()) && WARNING_REASONS.contains(condition.getReason())) {
         events.warning(mdep, condition.getReason(), condition.getMessage());
-      } else if (TRUE.equals(condition.getStatus())
-          && (ready || ARTIFACT_RESOLVED.equals(condition.getType()))) {
+      } else if (TRUE.equals(condition.getStatus()) && ARTIFACT_RESOLVED.equals(condition.getType())
+          && !"ArtifactVerified".equals(Conditions.find(previous.getConditions(), ARTIFACT_RESOLVED).map(c -> c.getReason()).orElse(null))) {
         events.normal(mdep, condition.getReason(), condition.getMessage());
       }
     }
@@ -353,5 +430,4 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment> {
   public long reconciliations() {
     return reconciliations.get();
   }
-
 }

@@ -3,9 +3,14 @@ package io.modelship.operator.resources;
 import static io.modelship.operator.api.CrdConstants.ANNOTATION_DESIRED_HASH;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.processing.event.NoEventSourceForClassException;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import io.modelship.operator.api.ModelDeployment;
 import io.modelship.operator.revision.Revision;
@@ -33,15 +38,45 @@ public final class Applier {
 
   /** Applies {@code desired} unless {@code actual} already carries its hash; returns what is now live. */
   public <T extends HasMetadata> T apply(T desired, Optional<T> actual, Context<ModelDeployment> context) {
+    if (desired instanceof Deployment deployment) {
+      // Replicas change with every rollout step; they are compared on their own, so a step is a scale, not
+      // a re-apply of the whole template.
+      Integer replicas = deployment.getSpec().getReplicas();
+      deployment.getSpec().setReplicas(null);
+      String hash = Revision.canonicalHash(desired);
+      deployment.getSpec().setReplicas(replicas);
+      if (actual.isPresent() && hash.equals(annotation(actual.get()))) {
+        scale((Deployment) actual.get(), replicas, context);
+        return actual.get();
+      }
+      return write(desired, hash, actual, context);
+    }
     String hash = Revision.canonicalHash(desired);
+    if (actual.isPresent() && hash.equals(annotation(actual.get()))) {
+      return actual.get();
+    }
+    return write(desired, hash, actual, context);
+  }
+
+  /** Sets a Deployment's replicas, and writes only when they differ. */
+  public void scale(Deployment actual, int replicas, Context<ModelDeployment> context) {
+    Integer current = actual.getSpec() != null ? actual.getSpec().getReplicas() : null;
+    if (current != null && current == replicas) {
+      return;
+    }
+    log.info("scaling Deployment {}/{} from {} to {}", actual.getMetadata().getNamespace(), actual.getMetadata().getName(), current, replicas);
+    Deployment scaled = client.apps().deployments().inNamespace(actual.getMetadata().getNamespace())
+        .withName(actual.getMetadata().getName())
+        .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"spec\":{\"replicas\":" + replicas + "}}");
+    rememberInCache(scaled, Optional.of(actual), context);
+  }
+
+  private <T extends HasMetadata> T write(T desired, String hash, Optional<T> actual, Context<ModelDeployment> context) {
     var annotations = desired.getMetadata().getAnnotations() == null
         ? new HashMap<String, String>()
         : new HashMap<>(desired.getMetadata().getAnnotations());
     annotations.put(ANNOTATION_DESIRED_HASH, hash);
     desired.getMetadata().setAnnotations(annotations);
-    if (actual.isPresent() && hash.equals(annotation(actual.get()))) {
-      return actual.get();
-    }
     log.info(
         "{} {} {}/{}",
         actual.isPresent() ? "updating" : "creating",
@@ -71,7 +106,13 @@ public final class Applier {
     if (applied == null || context == null) {
       return;
     }
-    var source = context.eventSourceRetriever().getEventSourceFor((Class<T>) applied.getClass());
+    EventSource<T, ModelDeployment> source;
+    try {
+      source = context.eventSourceRetriever().getEventSourceFor((Class<T>) applied.getClass());
+    } catch (NoEventSourceForClassException e) {
+      // Kinds we do not watch (HTTPRoute: Gateway API may not be installed) have no cache to fill.
+      return;
+    }
     if (source instanceof InformerEventSource<T, ModelDeployment> informer) {
       var id = ResourceID.fromResource(applied);
       if (previous.isPresent()) {

@@ -11,11 +11,12 @@ import io.modelship.operator.revision.Revision;
 public final class RevisionService {
   private RevisionService() {}
 
-  public static Service desired(ModelDeployment mdep, Revision revision) {
+  /** Only the revision's hash matters, so the stable revision's Service can be built after its spec is gone. */
+  public static Service desired(ModelDeployment mdep, String revision) {
     return HttpServices.clusterIp(
         mdep,
-        revision.objectName(mdep),
-        Labels.forRevision(mdep, revision.hash()),
-        Labels.revisionSelector(mdep, revision.hash()));
+        Revision.objectName(mdep.getMetadata().getName(), revision),
+        Labels.forRevision(mdep, revision),
+        Labels.revisionSelector(mdep, revision));
   }
 }

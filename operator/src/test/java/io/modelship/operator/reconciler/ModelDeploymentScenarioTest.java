@@ -123,7 +123,8 @@ class ModelDeploymentScenarioTest {
 
   @Test
   void readyRevisionBecomesStableAndANewSourceReplacesItOnlyOnceReady() {
-    k8s.create(ModelDeployments.s3("sentiment", "s3://models/sentiment/7/"));
+    // One step at 100%: a blue/green swap.
+    k8s.create(ModelDeployments.steps(ModelDeployments.s3("sentiment", "s3://models/sentiment/7/"), 100, null));
     String first = awaitSingleRevisionDeployment("sentiment").getMetadata().getName();
     k8s.markReady(first);
     await().atMost(TIMEOUT).untilAsserted(() -> {
@@ -133,9 +134,9 @@ class ModelDeploymentScenarioTest {
       assertThat(condition(status.getConditions(), Conditions.READY).getStatus()).isEqualTo("True");
     });
 
-    var mdep = k8s.get("sentiment");
-    mdep.getSpec().getModel().getSource().getS3().setUri("s3://models/sentiment/8/");
-    k8s.client.resource(mdep).update();
+    k8s.edit("sentiment", mdep -> {
+      mdep.getSpec().getModel().getSource().getS3().setUri("s3://models/sentiment/8/");
+    });
 
     await().atMost(TIMEOUT).until(() -> k8s.deployments().size() == 2);
     String second = k8s.deployments().stream().map(d -> d.getMetadata().getName()).filter(n -> !n.equals(first)).findFirst().orElseThrow();
@@ -149,7 +150,7 @@ class ModelDeploymentScenarioTest {
     k8s.awaitReconciliations(2);
     assertThat(k8s.deployment(first)).isPresent();
 
-    k8s.markReady(second);
+    k8s.autoReady(second);
     await().atMost(TIMEOUT).untilAsserted(() -> {
       assertThat(k8s.deployment(first)).isEmpty();
       assertThat(k8s.client.services().inNamespace(NAMESPACE).withName(first).get()).isNull();
@@ -158,16 +159,16 @@ class ModelDeploymentScenarioTest {
       assertThat(status.getStable().getRevision()).isEqualTo(second.substring("sentiment-".length()));
       assertThat(status.getCanary()).isNull();
     });
-    assertThat(events("sentiment")).extracting(Event::getReason).contains("RevisionReplaced");
+    assertThat(events("sentiment")).extracting(Event::getReason).contains("Promoted");
   }
 
   @Test
   void scalingKeepsTheSameRevision() {
     k8s.create(ModelDeployments.s3("scaled", "s3://models/scaled/1/"));
     String name = awaitSingleRevisionDeployment("scaled").getMetadata().getName();
-    var mdep = k8s.get("scaled");
-    mdep.getSpec().setReplicas(5);
-    k8s.client.resource(mdep).update();
+    k8s.edit("scaled", mdep -> {
+      mdep.getSpec().setReplicas(5);
+    });
 
     await().atMost(TIMEOUT).untilAsserted(() -> assertThat(k8s.deployment(name).orElseThrow().getSpec().getReplicas()).isEqualTo(5));
     assertThat(k8s.deployments()).hasSize(1);
@@ -226,10 +227,10 @@ class ModelDeploymentScenarioTest {
     k8s.markReady(name);
     await().atMost(TIMEOUT).until(() -> k8s.get("steady").getStatus().getPhase() == Phase.Stable);
 
-    var mdep = k8s.get("steady");
-    mdep.getSpec().getModel().getSource().getS3().setUri("s3://models/steady/2/");
-    mdep.getSpec().getModel().getSource().getS3().setCredentialsSecret("missing");
-    k8s.client.resource(mdep).update();
+    k8s.edit("steady", mdep -> {
+      mdep.getSpec().getModel().getSource().getS3().setUri("s3://models/steady/2/");
+      mdep.getSpec().getModel().getSource().getS3().setCredentialsSecret("missing");
+    });
 
     await().atMost(TIMEOUT).untilAsserted(() -> {
       var status = k8s.get("steady").getStatus();

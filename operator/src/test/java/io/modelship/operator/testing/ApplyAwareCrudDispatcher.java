@@ -14,7 +14,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * fabric8's CRUD mock server, taught two things a real apiserver does: server-side apply (create when absent,
- * otherwise merge, which is what apply amounts to for one field manager that always sends whole objects),
+ * otherwise replace what the applier sends and keep the status, which is what apply amounts to for one field
+ * manager that always sends whole objects; the mock's own merge appends to arrays, so it cannot stand in),
  * and a log of every write, so tests can prove a no-op reconcile writes nothing.
  */
 public class ApplyAwareCrudDispatcher extends KubernetesCrudDispatcher {
@@ -35,14 +36,23 @@ public class ApplyAwareCrudDispatcher extends KubernetesCrudDispatcher {
       return super.handlePatch(request);
     }
     String path = request.getPath().split("\\?", 2)[0];
-    byte[] json = Serialization.asJson(
-            Serialization.unmarshal(request.getBody().readUtf8(), GenericKubernetesResource.class))
-        .getBytes(StandardCharsets.UTF_8);
-    if (handleGet(path).code() == 404) {
+    var applied = Serialization.unmarshal(request.getBody().readUtf8(), GenericKubernetesResource.class);
+    MockResponse current = handleGet(path);
+    if (current.code() == 404) {
       String collection = path.substring(0, path.lastIndexOf('/'));
-      return handleCreate(rewrite(request, HttpMethod.POST, collection, "application/json", json));
+      return handleCreate(rewrite(request, HttpMethod.POST, collection, "application/json", json(applied)));
     }
-    return super.handlePatch(rewrite(request, HttpMethod.PATCH, path, "application/merge-patch+json", json));
+    var existing = Serialization.unmarshal(current.getBody().readUtf8(), GenericKubernetesResource.class);
+    // Apply never touches status, and the server's own metadata stays.
+    if (existing.getAdditionalProperties().containsKey("status")) {
+      applied.setAdditionalProperty("status", existing.getAdditionalProperties().get("status"));
+    }
+    applied.getMetadata().setResourceVersion(null);
+    return handleUpdate(rewrite(request, HttpMethod.PUT, path, "application/json", json(applied)));
+  }
+
+  private static byte[] json(GenericKubernetesResource resource) {
+    return Serialization.asJson(resource).getBytes(StandardCharsets.UTF_8);
   }
 
   private static RecordedRequest rewrite(RecordedRequest original, HttpMethod method, String path, String contentType, byte[] body) {

@@ -11,6 +11,23 @@ import io.modelship.operator.api.spec.S3Source;
 public final class ModelDeployments {
   private ModelDeployments() {}
 
+  /** Steps as weight/pause pairs, e.g. steps(mdep, 10, "30s", 50, "30s", 100, null). */
+  public static ModelDeployment steps(ModelDeployment mdep, Object... weightPause) {
+    var steps = new java.util.ArrayList<io.modelship.operator.api.spec.RolloutStep>();
+    for (int i = 0; i < weightPause.length; i += 2) {
+      steps.add(new io.modelship.operator.api.spec.RolloutStep((Integer) weightPause[i], (String) weightPause[i + 1]));
+    }
+    rollout(mdep).setSteps(steps);
+    return mdep;
+  }
+
+  public static io.modelship.operator.api.spec.RolloutSpec rollout(ModelDeployment mdep) {
+    if (mdep.getSpec().getRollout() == null) {
+      mdep.getSpec().setRollout(new io.modelship.operator.api.spec.RolloutSpec());
+    }
+    return mdep.getSpec().getRollout();
+  }
+
   public static ModelDeployment s3(String name, String uri) {
     var s3 = new S3Source();
     s3.setUri(uri);

@@ -17,7 +17,10 @@ import io.modelship.operator.api.ModelDeployment;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import java.time.Instant;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -35,6 +38,9 @@ public final class OperatorHarness implements AutoCloseable {
   public final ApplyAwareCrudDispatcher dispatcher = new ApplyAwareCrudDispatcher();
   public final KubernetesMockServer server;
   public final KubernetesClient client;
+  public final TestClock clock = new TestClock(Instant.parse("2026-11-24T10:00:00Z"));
+  public final ScriptedAnalysis analysis = new ScriptedAnalysis();
+  private final Set<String> autoReady = ConcurrentHashMap.newKeySet();
   private ModelshipOperator operator;
 
   public OperatorHarness() throws Exception {
@@ -44,6 +50,53 @@ public final class OperatorHarness implements AutoCloseable {
     try (InputStream crd = Files.newInputStream(committedCrd())) {
       client.resource(Serialization.unmarshal(crd, CustomResourceDefinition.class)).create();
     }
+    // Plays the Deployment controller for Deployments a test marked: every desired pod becomes ready.
+    client.apps().deployments().inNamespace(NAMESPACE).inform(new ResourceEventHandler<>() {
+      @Override
+      public void onAdd(Deployment d) {
+        settle(d);
+      }
+
+      @Override
+      public void onUpdate(Deployment old, Deployment d) {
+        settle(d);
+      }
+
+      @Override
+      public void onDelete(Deployment d, boolean unknown) {}
+    });
+  }
+
+  private void settle(Deployment d) {
+    if (!autoReady.contains(d.getMetadata().getName())) {
+      return;
+    }
+    var status = d.getStatus();
+    Integer replicas = d.getSpec().getReplicas();
+    if (status != null && replicas.equals(status.getReadyReplicas()) && replicas.equals(status.getReplicas())
+        && d.getMetadata().getGeneration().equals(status.getObservedGeneration())) {
+      return;
+    }
+    try {
+      markReady(d.getMetadata().getName());
+    } catch (RuntimeException e) {
+      // deleted meanwhile, or a conflicting write: the next event settles it
+    }
+  }
+
+  /** From now on, every pod of this Deployment is ready as soon as it is asked for, at any replica count. */
+  public void autoReady(String deploymentName) {
+    autoReady.add(deploymentName);
+    deployment(deploymentName).ifPresent(this::settle);
+  }
+
+  /** The revision Deployment of a ModelDeployment other than {@code except}, once it exists. */
+  public String awaitOtherRevision(String mdepName, String except) {
+    await().atMost(Duration.ofSeconds(20)).until(() -> deployments().stream()
+        .map(d -> d.getMetadata().getName())
+        .anyMatch(n -> n.startsWith(mdepName + "-") && !n.equals(except)));
+    return deployments().stream().map(d -> d.getMetadata().getName())
+        .filter(n -> n.startsWith(mdepName + "-") && !n.equals(except)).findFirst().orElseThrow();
   }
 
   public static Path committedCrd() {
@@ -51,7 +104,7 @@ public final class OperatorHarness implements AutoCloseable {
   }
 
   public OperatorHarness start() {
-    operator = new ModelshipOperator(client, OperatorConfig.defaults(), new SimpleMeterRegistry(), Clock.systemUTC(),
+    operator = new ModelshipOperator(client, OperatorConfig.defaults().withRolloutPoll(Duration.ofMillis(200)), new SimpleMeterRegistry(), clock, analysis,
         o -> o.withReconciliationMaxInterval(MAX_RECONCILE_INTERVAL));
     operator.start();
     return this;
@@ -72,6 +125,14 @@ public final class OperatorHarness implements AutoCloseable {
     return client.resource(mdep).create();
   }
 
+  /** Changes a ModelDeployment as kubectl edit would: a patch, so it never races the operator's status writes. */
+  public ModelDeployment edit(String name, java.util.function.Consumer<ModelDeployment> change) {
+    return client.resources(ModelDeployment.class).inNamespace(NAMESPACE).withName(name).edit(m -> {
+      change.accept(m);
+      return m;
+    });
+  }
+
   public ModelDeployment get(String name) {
     return client.resources(ModelDeployment.class).inNamespace(NAMESPACE).withName(name).get();
   }
@@ -89,8 +150,8 @@ public final class OperatorHarness implements AutoCloseable {
     Deployment d = deployment(deploymentName).orElseThrow();
     int replicas = d.getSpec().getReplicas();
     d.setStatus(new DeploymentStatusBuilder()
-        .withObservedGeneration(d.getMetadata().getGeneration())
         .withReplicas(replicas)
+        .withObservedGeneration(d.getMetadata().getGeneration())
         .withUpdatedReplicas(replicas)
         .withReadyReplicas(replicas)
         .withAvailableReplicas(replicas)

@@ -22,7 +22,7 @@ public class AnalysisSpec {
   private Integer failureLimit;
 
   @Size(max = 10)
-  @JsonPropertyDescription("Gates on the canary. Default: errorRate max 0.01 and latencyP99 maxRatio 1.5 against the stable revision.")
+  @JsonPropertyDescription("Gates on the canary. Default: errorRate max 0.01 and latencyP99 maxRatio 2.0 against the stable revision.")
   private List<GateSpec> gates;
 
   public String getInterval() { return interval; }

@@ -10,6 +10,8 @@ public enum Phase {
   Paused,
   /** One revision serves, and it is the one the spec asks for. */
   Stable,
+  /** Every step passed: the canary grows to full size and becomes the stable revision. */
+  Promoting,
   /** Traffic is going back to the stable revision after the new one failed. */
   RollingBack,
   /** A revision serves, but not the one the spec asks for: see the conditions for why. */

@@ -1,0 +1,38 @@
+package io.modelship.operator.rollout;
+
+import io.fabric8.kubernetes.api.model.Pod;
+import io.modelship.operator.resources.RevisionDeployment;
+import java.util.List;
+import java.util.Optional;
+
+/** What pods say about a revision beyond readiness: waiting for GPUs, or crashing. */
+public final class PodSignals {
+  private PodSignals() {}
+
+  /**
+   * A pod the scheduler cannot place for lack of GPUs (whole or MIG): capacity may still come (the cluster
+   * autoscaler adds a node), so this is waiting, not failing.
+   */
+  public static Optional<String> waitingForGpu(List<Pod> pods) {
+    return pods.stream()
+        .filter(p -> p.getStatus() != null && "Pending".equals(p.getStatus().getPhase()))
+        .flatMap(p -> p.getStatus().getConditions() == null ? java.util.stream.Stream.empty() : p.getStatus().getConditions().stream())
+        .filter(c -> "PodScheduled".equals(c.getType()) && "False".equals(c.getStatus()) && "Unschedulable".equals(c.getReason()))
+        .map(c -> c.getMessage() == null ? "" : c.getMessage())
+        .filter(m -> m.contains("nvidia.com/"))
+        .findFirst();
+  }
+
+  /** A model-server container the kubelet keeps restarting. */
+  public static Optional<String> crashLooping(List<Pod> pods) {
+    return pods.stream()
+        .filter(p -> p.getStatus() != null && p.getStatus().getContainerStatuses() != null)
+        .flatMap(p -> p.getStatus().getContainerStatuses().stream())
+        .filter(s -> RevisionDeployment.SERVE_CONTAINER.equals(s.getName()))
+        .filter(s -> s.getState() != null && s.getState().getWaiting() != null
+            && "CrashLoopBackOff".equals(s.getState().getWaiting().getReason()))
+        .map(s -> "model-server restarted %d times: %s".formatted(
+            s.getRestartCount(), s.getState().getWaiting().getMessage() == null ? "CrashLoopBackOff" : s.getState().getWaiting().getMessage()))
+        .findFirst();
+  }
+}

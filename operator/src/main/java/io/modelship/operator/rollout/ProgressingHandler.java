@@ -1,0 +1,176 @@
+package io.modelship.operator.rollout;
+
+import io.modelship.operator.api.status.CanaryStatus;
+import io.modelship.operator.api.status.GateResultStatus;
+import io.modelship.operator.api.status.GateResultStatus.Verdict;
+import io.modelship.operator.api.status.HistoryEntry.Outcome;
+import io.modelship.operator.api.status.Phase;
+import io.modelship.operator.reconciler.ObservedRevision;
+import io.modelship.operator.rollout.RolloutView.Command;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.stream.Collectors;
+
+/**
+ * Progressing and Paused: a canary moves through its steps. A step is reached when the canary has the ready
+ * pods its weight asks for; it is passed when its pause has elapsed and the latest gate evaluation passed.
+ * Failed gates (failureLimit in a row), a missed progress deadline, a crash loop, a failed fetch or GPUs that
+ * never come roll back. Too little traffic is Inconclusive: it neither advances nor rolls back.
+ */
+final class ProgressingHandler implements PhaseHandler {
+
+  @Override
+  public Transition next(RolloutView v) {
+    CanaryStatus canary = copy(v.previous().getCanary());
+    var settings = v.settings();
+
+    if (!canary.getRevision().equals(v.target())) {
+      // The spec moved on mid-rollout: this canary is no longer wanted.
+      return Rollbacks.rollBack(v, canary, Outcome.Aborted, "Superseded",
+          "the spec now asks for revision %s".formatted(v.target()));
+    }
+    if (v.has(Command.ABORT)) {
+      return Rollbacks.rollBack(v, canary, Outcome.Aborted, "Aborted", "aborted by the modelship.io/abort annotation");
+    }
+    if (v.has(Command.PROMOTE)) {
+      return promoting(v, canary, "promoted by the modelship.io/promote annotation");
+    }
+    List<io.fabric8.kubernetes.api.model.Pod> pods = v.canary().map(ObservedRevision::pods).orElse(List.of());
+    var fetchFailure = v.canary().flatMap(ObservedRevision::fetchFailure);
+    if (fetchFailure.isPresent()) {
+      return Rollbacks.rollBack(v, canary, Outcome.RolledBack, "FetchFailed", fetchFailure.get());
+    }
+    var crash = PodSignals.crashLooping(pods);
+    if (crash.isPresent()) {
+      return Rollbacks.rollBack(v, canary, Outcome.RolledBack, "CrashLoop", crash.get());
+    }
+
+    Instant stepStarted = Instant.parse(canary.getStepStartedAt());
+    var gpu = PodSignals.waitingForGpu(pods);
+    if (gpu.isPresent()) {
+      Instant since = canary.getWaitingForCapacitySince() != null ? Instant.parse(canary.getWaitingForCapacitySince()) : v.now();
+      if (Duration.between(since, v.now()).compareTo(settings.schedulingDeadline()) > 0) {
+        return Rollbacks.rollBack(v, canary, Outcome.RolledBack, "NoGpuCapacity",
+            "canary pods waited %s for a node with free GPUs (schedulingDeadline %s): %s"
+                .formatted(human(Duration.between(since, v.now())), human(settings.schedulingDeadline()), gpu.get()));
+      }
+      boolean first = canary.getWaitingForCapacitySince() == null;
+      canary.setWaitingForCapacitySince(since.toString());
+      // Waiting for capacity is not lack of progress: the progress clock starts when the GPUs arrive.
+      canary.setStepStartedAt(v.now().toString());
+      var t = stay(v, canary, Phase.Progressing, "WaitingForCapacity",
+          "canary pods wait for a node with free GPUs (up to %s): %s".formatted(human(settings.schedulingDeadline()), gpu.get()));
+      return first ? t.note(false, "WaitingForCapacity", t.message) : t;
+    }
+    canary.setWaitingForCapacitySince(null);
+
+    int step = canary.getStep();
+    int weight = settings.step(step).getWeight();
+    int canaryReady = v.canary().map(ObservedRevision::readyReplicas).orElse(0);
+    int stablePods = v.stable().map(ObservedRevision::desiredReplicas).orElse(0);
+    var plan = TrafficPlan.forWeight(settings.replicas(), weight, settings.surge(), canaryReady, stablePods);
+
+    if (settings.paused()) {
+      return stay(v, canary, Phase.Paused, "Paused",
+          "held at step %d (weight %d%%) because spec.rollout.paused is true".formatted(step, weight));
+    }
+    if (!plan.reached(canaryReady)) {
+      Duration waited = Duration.between(stepStarted, v.now());
+      if (waited.compareTo(settings.progressDeadline()) > 0) {
+        return Rollbacks.rollBack(v, canary, Outcome.RolledBack, "ProgressDeadlineExceeded",
+            "step %d (weight %d%%) not reached in %s: %d/%d canary pods ready".formatted(
+                step, weight, human(settings.progressDeadline()), canaryReady, plan.canaryTarget()));
+      }
+      return stay(v, canary, Phase.Progressing, "WaitingForCanaryPods",
+          "step %d (weight %d%%): %d/%d canary pods ready and warm".formatted(step, weight, canaryReady, plan.canaryTarget()));
+    }
+
+    if (analysisDue(canary, v.now(), settings.analysisInterval())) {
+      List<GateResultStatus> results = v.analysis().get();
+      canary.setAnalysis(results);
+      boolean failed = results.stream().anyMatch(r -> r.getVerdict() == Verdict.Fail);
+      boolean allPass = !results.isEmpty() && results.stream().allMatch(r -> r.getVerdict() == Verdict.Pass);
+      int failures = failed ? canary.getConsecutiveFailures() + 1 : allPass ? 0 : canary.getConsecutiveFailures();
+      canary.setConsecutiveFailures(failures);
+      if (failures >= settings.failureLimit()) {
+        return Rollbacks.rollBack(v, canary, Outcome.RolledBack, "GateFailed",
+            "%d failed evaluations in a row (failureLimit %d): %s".formatted(failures, settings.failureLimit(), failures(results)));
+      }
+      if (failed) {
+        var t = stay(v, canary, Phase.Progressing, "GateFailed",
+            "step %d (weight %d%%): %s (%d of %d failures before rollback)".formatted(step, weight, failures(results), failures, settings.failureLimit()));
+        return t.note(true, "GateFailed", t.message);
+      }
+    }
+
+    boolean pauseOver = Duration.between(stepStarted, v.now()).compareTo(settings.pause(step)) >= 0;
+    boolean gatesPass = !canary.getAnalysis().isEmpty()
+        && canary.getAnalysis().stream().allMatch(r -> r.getVerdict() == Verdict.Pass);
+    // At the last step the stable revision has no traffic left to compare with: not failing is enough.
+    if (pauseOver && (gatesPass || (settings.isLastStep(step) && canary.getConsecutiveFailures() == 0))) {
+      if (settings.isLastStep(step)) {
+        return promoting(v, canary, "every step passed");
+      }
+      canary.setStep(step + 1);
+      canary.setStepStartedAt(v.now().toString());
+      int next = settings.step(step + 1).getWeight();
+      var t = stay(v, canary, Phase.Progressing, "StepAdvanced", "step %d passed; step %d asks for weight %d%%".formatted(step, step + 1, next));
+      return t.note(false, "StepAdvanced", "revision %s: weight %d%% -> %d%%".formatted(canary.getRevision(), weight, next));
+    }
+    String waitingFor = !gatesPass
+        ? "gates: " + (canary.getAnalysis().isEmpty() ? "not evaluated yet" : verdicts(canary.getAnalysis()))
+        : "pause, %s left".formatted(human(settings.pause(step).minus(Duration.between(stepStarted, v.now()))));
+    return stay(v, canary, Phase.Progressing, "StepInProgress",
+        "step %d (weight %d%%) reached; waiting for %s".formatted(step, weight, waitingFor));
+  }
+
+  private static Transition promoting(RolloutView v, CanaryStatus canary, String why) {
+    canary.setStepStartedAt(v.now().toString());
+    var t = stay(v, canary, Phase.Promoting, "Promoting", "revision %s is being promoted: %s".formatted(canary.getRevision(), why));
+    return t.note(false, "Promoting", t.message);
+  }
+
+  static Transition stay(RolloutView v, CanaryStatus canary, Phase phase, String reason, String message) {
+    var t = new Transition(phase, reason, message);
+    t.stable = RevisionStatuses.of(v.mdep(), v.stable().map(ObservedRevision::hash).orElse(v.previous().getStable().getRevision()),
+        v.stable(), v.previous());
+    RevisionStatuses.fill(canary, v.mdep(), canary.getRevision(), v.canary(), v.previous());
+    int canaryReady = v.canary().map(ObservedRevision::readyReplicas).orElse(0);
+    int stableReady = v.stable().map(ObservedRevision::readyReplicas).orElse(0);
+    canary.setWeight(v.settings().gatewayApi().isPresent()
+        ? (canaryReady > 0 ? requestedWeight(v, canary, phase) : 0)
+        : TrafficPlan.effectiveWeight(canaryReady, stableReady));
+    t.canary = canary;
+    t.failedRevision = v.previous().getFailedRevision();
+    return t;
+  }
+
+  static int requestedWeight(RolloutView v, CanaryStatus canary, Phase phase) {
+    return phase == Phase.Promoting ? 100 : v.settings().step(canary.getStep()).getWeight();
+  }
+
+  private static boolean analysisDue(CanaryStatus canary, Instant now, Duration interval) {
+    return canary.getAnalysis().isEmpty()
+        || canary.getAnalysis().get(0).getAt() == null
+        || Duration.between(Instant.parse(canary.getAnalysis().get(0).getAt()), now).compareTo(interval) >= 0;
+  }
+
+  private static String failures(List<GateResultStatus> results) {
+    return results.stream().filter(r -> r.getVerdict() == Verdict.Fail)
+        .map(r -> r.getGate() + ": " + r.getMessage()).collect(Collectors.joining("; "));
+  }
+
+  private static String verdicts(List<GateResultStatus> results) {
+    return results.stream().map(r -> r.getGate() + " " + r.getVerdict()).collect(Collectors.joining(", "));
+  }
+
+  static String human(Duration d) {
+    long s = Math.max(0, d.getSeconds());
+    return s >= 3600 ? "%dh%02dm".formatted(s / 3600, (s % 3600) / 60) : s >= 60 ? "%dm%02ds".formatted(s / 60, s % 60) : s + "s";
+  }
+
+  private static CanaryStatus copy(CanaryStatus c) {
+    return io.fabric8.kubernetes.client.utils.Serialization.jsonMapper().convertValue(c, CanaryStatus.class);
+  }
+}

@@ -1,0 +1,60 @@
+package io.modelship.operator.rollout;
+
+import io.modelship.operator.api.spec.AnalysisSpec;
+import io.modelship.operator.api.spec.Durations;
+import io.modelship.operator.api.spec.ModelDeploymentSpec;
+import io.modelship.operator.api.spec.RolloutSpec;
+import io.modelship.operator.api.spec.RolloutStep;
+import io.modelship.operator.api.spec.TrafficSpec.GatewayApiTraffic;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+/** spec.rollout with every default filled in: the one place that says what "not set" means. */
+public record RolloutSettings(
+    int replicas,
+    List<RolloutStep> steps,
+    Duration analysisInterval,
+    int failureLimit,
+    int surge,
+    Duration progressDeadline,
+    Duration schedulingDeadline,
+    boolean paused,
+    Optional<GatewayApiTraffic> gatewayApi) {
+
+  public static final List<RolloutStep> DEFAULT_STEPS =
+      List.of(new RolloutStep(10, "1m"), new RolloutStep(50, "1m"), new RolloutStep(100, null));
+  public static final Duration DEFAULT_INTERVAL = Duration.ofSeconds(5);
+  public static final int DEFAULT_FAILURE_LIMIT = 2;
+
+  public static RolloutSettings of(ModelDeploymentSpec spec) {
+    RolloutSpec r = spec.getRollout() != null ? spec.getRollout() : new RolloutSpec();
+    AnalysisSpec a = r.getAnalysis() != null ? r.getAnalysis() : new AnalysisSpec();
+    return new RolloutSettings(
+        spec.getReplicas() != null ? spec.getReplicas() : 1,
+        r.getSteps() != null && !r.getSteps().isEmpty() ? List.copyOf(r.getSteps()) : DEFAULT_STEPS,
+        Durations.parse(a.getInterval(), DEFAULT_INTERVAL),
+        a.getFailureLimit() != null ? a.getFailureLimit() : DEFAULT_FAILURE_LIMIT,
+        r.getSurge() != null ? r.getSurge() : 1,
+        Durations.parse(r.getProgressDeadline(), Duration.ofMinutes(10)),
+        Durations.parse(r.getSchedulingDeadline(), Duration.ofMinutes(30)),
+        Boolean.TRUE.equals(r.getPaused()),
+        Optional.ofNullable(r.getTraffic()).map(t -> t.getGatewayAPI()));
+  }
+
+  public RolloutStep step(int index) {
+    return steps.get(Math.min(index, steps.size() - 1));
+  }
+
+  public boolean isLastStep(int index) {
+    return index >= steps.size() - 1;
+  }
+
+  public Duration pause(int index) {
+    return Durations.parse(step(index).getPause(), Duration.ZERO);
+  }
+
+  public boolean swapMode() {
+    return surge == 0;
+  }
+}

@@ -1,0 +1,394 @@
+package io.modelship.operator.rollout;
+
+import static io.modelship.operator.testing.OperatorHarness.NAMESPACE;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.fabric8.kubernetes.api.model.Event;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.PodConditionBuilder;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRoute;
+import io.fabric8.kubernetes.client.Watcher;
+import io.fabric8.kubernetes.client.WatcherException;
+import io.modelship.operator.api.ModelDeployment;
+import io.modelship.operator.api.spec.GpuSpec;
+import io.modelship.operator.api.spec.ResourcesSpec;
+import io.modelship.operator.api.spec.TrafficSpec;
+import io.modelship.operator.api.status.GateResultStatus.Verdict;
+import io.modelship.operator.api.status.HistoryEntry.Outcome;
+import io.modelship.operator.api.status.ModelDeploymentStatus;
+import io.modelship.operator.api.status.Phase;
+import io.modelship.operator.testing.ModelDeployments;
+import io.modelship.operator.testing.OperatorHarness;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Whole rollouts against the mock apiserver: the test plays the kubelet (pod and Deployment status), the clock,
+ * and the gate verdicts, and checks what the operator does with them.
+ */
+class RolloutScenarioTest {
+  private static final Duration TIMEOUT = Duration.ofSeconds(20);
+  private OperatorHarness k8s;
+
+  @BeforeEach
+  void start() throws Exception {
+    k8s = new OperatorHarness().start();
+  }
+
+  @AfterEach
+  void stop() {
+    k8s.close();
+  }
+
+  /** A ModelDeployment of 4 replicas, stable and ready, then a new source: returns the stable Deployment's name. */
+  private String stableThenNewSource(String name, Consumer<ModelDeployment> customize) {
+    var mdep = ModelDeployments.steps(ModelDeployments.s3(name, "s3://models/" + name + "/1/"), 25, "30s", 50, "30s", 100, null);
+    mdep.getSpec().setReplicas(4);
+    customize.accept(mdep);
+    k8s.create(mdep);
+    String stable = k8s.awaitOtherRevision(name, "");
+    k8s.autoReady(stable);
+    await().atMost(TIMEOUT).until(() -> phase(name) == Phase.Stable);
+    k8s.edit(name, m -> m.getSpec().getModel().getSource().getS3().setUri("s3://models/" + name + "/2/"));
+    return stable;
+  }
+
+  @Test
+  void aHealthyCanaryIsPromotedThroughEveryStep() {
+    String stable = stableThenNewSource("healthy", m -> {});
+    String canary = k8s.awaitOtherRevision("healthy", stable);
+    // Step 0 asks for 25% of 4 pods: one canary pod; stable keeps all 4 until the canary pod is ready.
+    await().atMost(TIMEOUT).untilAsserted(() -> {
+      assertThat(replicas(canary)).isEqualTo(1);
+      assertThat(replicas(stable)).isEqualTo(4);
+      assertThat(phase("healthy")).isEqualTo(Phase.Progressing);
+    });
+    k8s.autoReady(canary);
+    await().atMost(TIMEOUT).untilAsserted(() -> {
+      assertThat(replicas(stable)).isEqualTo(3);
+      assertThat(status("healthy").getCanary().getWeight()).isEqualTo(25);
+      assertThat(status("healthy").getCanary().getAnalysis()).isNotEmpty();
+    });
+    assertThat(status("healthy").getCanary().getStep()).isZero();
+
+    k8s.clock.advance(Duration.ofSeconds(31));
+    await().atMost(TIMEOUT).untilAsserted(() -> {
+      assertThat(status("healthy").getCanary().getStep()).isEqualTo(1);
+      assertThat(replicas(canary)).isEqualTo(2);
+      assertThat(replicas(stable)).isEqualTo(2);
+      assertThat(status("healthy").getCanary().getWeight()).isEqualTo(50);
+    });
+
+    k8s.clock.advance(Duration.ofSeconds(31));
+    await().atMost(TIMEOUT).untilAsserted(() -> {
+      var status = status("healthy");
+      assertThat(status.getPhase()).isEqualTo(Phase.Stable);
+      assertThat(status.getStable().getRevision()).isEqualTo(revision(canary));
+      assertThat(status.getCanary()).isNull();
+      assertThat(status.getHistory()).first().satisfies(h -> assertThat(h.getOutcome()).isEqualTo(Outcome.Promoted));
+      assertThat(k8s.deployment(stable)).isEmpty();
+      assertThat(replicas(canary)).isEqualTo(4);
+    });
+    assertThat(reasons("healthy")).contains("RolloutStarted", "StepAdvanced", "Promoting", "Promoted");
+  }
+
+  @Test
+  void failingGatesRollBackAndTheFailedRevisionIsNotRetriedUntilAsked() {
+    String stable = stableThenNewSource("failing", m -> {});
+    String canary = k8s.awaitOtherRevision("failing", stable);
+    k8s.autoReady(canary);
+    await().atMost(TIMEOUT).until(() -> status("failing").getCanary() != null && !status("failing").getCanary().getAnalysis().isEmpty());
+
+    k8s.analysis.answer(Verdict.Fail);
+    // Two failed evaluations in a row (the default failureLimit), one interval apart.
+    k8s.clock.advance(Duration.ofSeconds(5));
+    await().atMost(TIMEOUT).until(() -> status("failing").getCanary() != null
+        && status("failing").getCanary().getConsecutiveFailures() == 1);
+    k8s.clock.advance(Duration.ofSeconds(5));
+
+    await().atMost(TIMEOUT).untilAsserted(() -> {
+      var status = status("failing");
+      assertThat(status.getPhase()).isEqualTo(Phase.Degraded);
+      assertThat(status.getFailedRevision()).isEqualTo(revision(canary));
+      assertThat(status.getStable().getRevision()).isEqualTo(revision(stable));
+      assertThat(status.getHistory()).first().satisfies(h -> {
+        assertThat(h.getOutcome()).isEqualTo(Outcome.RolledBack);
+        assertThat(h.getReason()).startsWith("GateFailed").contains("errorRate");
+      });
+      assertThat(k8s.deployment(canary)).isEmpty();
+      assertThat(replicas(stable)).isEqualTo(4);
+    });
+    assertThat(warnings("failing")).contains("GateFailed", "RollingBack");
+
+    // Not retried by itself...
+    k8s.awaitReconciliations(3);
+    assertThat(k8s.deployment(canary)).isEmpty();
+    // ...until the user asks.
+    k8s.analysis.answer(Verdict.Pass);
+    annotate("failing", "modelship.io/retry");
+    await().atMost(TIMEOUT).untilAsserted(() -> {
+      assertThat(k8s.deployment(canary)).isPresent();
+      assertThat(phase("failing")).isEqualTo(Phase.Progressing);
+      assertThat(k8s.get("failing").getMetadata().getAnnotations()).doesNotContainKey("modelship.io/retry");
+    });
+  }
+
+  @Test
+  void tooLittleTrafficNeitherPromotesNorRollsBack() {
+    String stable = stableThenNewSource("quiet", m -> {});
+    String canary = k8s.awaitOtherRevision("quiet", stable);
+    k8s.analysis.answer(Verdict.Inconclusive);
+    k8s.autoReady(canary);
+    int before = k8s.analysis.evaluations();
+    for (int i = 0; i < 4; i++) {
+      k8s.clock.advance(Duration.ofSeconds(31));
+      int seen = k8s.analysis.evaluations();
+      await().atMost(TIMEOUT).until(() -> k8s.analysis.evaluations() > seen);
+    }
+    assertThat(k8s.analysis.evaluations()).isGreaterThan(before + 3);
+    var status = status("quiet");
+    assertThat(status.getPhase()).isEqualTo(Phase.Progressing);
+    assertThat(status.getCanary().getStep()).isZero();
+    assertThat(status.getCanary().getConsecutiveFailures()).isZero();
+    assertThat(condition(status, "CanaryHealthy")).isEqualTo("Unknown");
+  }
+
+  @Test
+  void pausedHoldsAbortRollsBackAndPromoteSkipsTheSteps() {
+    String stable = stableThenNewSource("manual", m -> ModelDeployments.rollout(m).setPaused(true));
+    String canary = k8s.awaitOtherRevision("manual", stable);
+    k8s.autoReady(canary);
+    await().atMost(TIMEOUT).until(() -> phase("manual") == Phase.Paused);
+    k8s.clock.advance(Duration.ofMinutes(5));
+    k8s.awaitReconciliations(3);
+    assertThat(status("manual").getCanary().getStep()).isZero();
+
+    annotate("manual", "modelship.io/promote");
+    await().atMost(TIMEOUT).untilAsserted(() -> {
+      assertThat(phase("manual")).isEqualTo(Phase.Stable);
+      assertThat(status("manual").getStable().getRevision()).isEqualTo(revision(canary));
+      assertThat(k8s.deployment(stable)).isEmpty();
+    });
+
+    // A third source, aborted by hand.
+    k8s.edit("manual", m -> m.getSpec().getModel().getSource().getS3().setUri("s3://models/manual/3/"));
+    String third = k8s.awaitOtherRevision("manual", canary);
+    await().atMost(TIMEOUT).until(() -> phase("manual") == Phase.Paused);
+    annotate("manual", "modelship.io/abort");
+    await().atMost(TIMEOUT).untilAsserted(() -> {
+      assertThat(phase("manual")).isEqualTo(Phase.Degraded);
+      assertThat(k8s.deployment(third)).isEmpty();
+      assertThat(status("manual").getHistory()).first()
+          .satisfies(h -> assertThat(h.getOutcome()).isEqualTo(Outcome.Aborted));
+    });
+  }
+
+  @Test
+  void aCanaryThatNeverBecomesReadyIsRolledBackAtTheProgressDeadline() {
+    String stable = stableThenNewSource("stuck", m -> {});
+    String canary = k8s.awaitOtherRevision("stuck", stable);
+    await().atMost(TIMEOUT).until(() -> phase("stuck") == Phase.Progressing);
+    k8s.clock.advance(Duration.ofMinutes(9));
+    k8s.awaitReconciliations(2);
+    assertThat(phase("stuck")).isEqualTo(Phase.Progressing);
+
+    k8s.clock.advance(Duration.ofMinutes(2));
+    await().atMost(TIMEOUT).untilAsserted(() -> {
+      assertThat(phase("stuck")).isEqualTo(Phase.Degraded);
+      assertThat(status("stuck").getHistory().get(0).getReason()).startsWith("ProgressDeadlineExceeded");
+      assertThat(k8s.deployment(canary)).isEmpty();
+      assertThat(replicas(stable)).isEqualTo(4);
+    });
+  }
+
+  @Test
+  void waitingForAGpuNodeIsNotAFailureUntilTheSchedulingDeadline() {
+    String stable = stableThenNewSource("gpu", m -> {
+      var gpu = new GpuSpec();
+      gpu.setCount(1);
+      var resources = new ResourcesSpec();
+      resources.setGpu(gpu);
+      m.getSpec().setResources(resources);
+    });
+    String canary = k8s.awaitOtherRevision("gpu", stable);
+    unschedulablePod(canary, "0/3 nodes are available: 3 Insufficient nvidia.com/gpu.");
+    await().atMost(TIMEOUT).untilAsserted(() -> {
+      assertThat(condition(status("gpu"), "Progressing", "reason")).isEqualTo("WaitingForCapacity");
+      assertThat(status("gpu").getCanary().getWaitingForCapacitySince()).isNotNull();
+    });
+    // Past the progress deadline (10m), still only waiting: the cluster autoscaler may be adding a node.
+    k8s.clock.advance(Duration.ofMinutes(20));
+    k8s.awaitReconciliations(3);
+    assertThat(phase("gpu")).isEqualTo(Phase.Progressing);
+    assertThat(reasons("gpu")).contains("WaitingForCapacity");
+
+    // Past the scheduling deadline (30m), it is a failure.
+    k8s.clock.advance(Duration.ofMinutes(11));
+    await().atMost(TIMEOUT).untilAsserted(() -> {
+      assertThat(phase("gpu")).isEqualTo(Phase.Degraded);
+      assertThat(status("gpu").getHistory().get(0).getReason()).startsWith("NoGpuCapacity");
+    });
+  }
+
+  @Test
+  void swapModeNeverAsksForMorePodsThanTheBudget() {
+    var maxTotal = new AtomicInteger();
+    Map<String, Integer> replicas = new ConcurrentHashMap<>();
+    try (var watch = k8s.client.apps().deployments().inNamespace(NAMESPACE).watch(new Watcher<Deployment>() {
+      @Override
+      public void eventReceived(Action action, Deployment d) {
+        if (action == Action.DELETED) {
+          replicas.remove(d.getMetadata().getName());
+        } else {
+          replicas.put(d.getMetadata().getName(), d.getSpec().getReplicas());
+        }
+        maxTotal.accumulateAndGet(replicas.values().stream().mapToInt(Integer::intValue).sum(), Math::max);
+      }
+
+      @Override
+      public void onClose(WatcherException cause) {}
+    })) {
+      String stable = stableThenNewSource("swap", m -> {
+        ModelDeployments.rollout(m).setSurge(0);
+        var gpu = new GpuSpec();
+        gpu.setCount(1);
+        var resources = new ResourcesSpec();
+        resources.setGpu(gpu);
+        m.getSpec().setResources(resources);
+      });
+      String canary = k8s.awaitOtherRevision("swap", stable);
+      k8s.autoReady(canary);
+      for (int i = 0; i < 3; i++) {
+        k8s.clock.advance(Duration.ofSeconds(31));
+        k8s.awaitReconciliations(2);
+      }
+      await().atMost(TIMEOUT).until(() -> phase("swap") == Phase.Stable && k8s.deployment(stable).isEmpty());
+    }
+    assertThat(maxTotal.get()).as("most pods (GPUs) ever asked for at once").isLessThanOrEqualTo(4);
+  }
+
+  @Test
+  void gatewayApiWeightsFollowTheStepAndNeverReachAnUnreadyCanary() {
+    String stable = stableThenNewSource("routed", m -> {
+      var gateway = new TrafficSpec.GatewayApiTraffic();
+      gateway.setHttpRoute("routed");
+      var parent = new TrafficSpec.ParentRef();
+      parent.setName("inference-gateway");
+      gateway.setParentRefs(List.of(parent));
+      var traffic = new TrafficSpec();
+      traffic.setGatewayAPI(gateway);
+      ModelDeployments.rollout(m).setTraffic(traffic);
+    });
+    String canary = k8s.awaitOtherRevision("routed", stable);
+    await().atMost(TIMEOUT).untilAsserted(() -> assertThat(weights("routed")).containsExactly(
+        Map.entry(stable, 100), Map.entry(canary, 0)));
+    k8s.autoReady(canary);
+    await().atMost(TIMEOUT).untilAsserted(() -> assertThat(weights("routed")).containsExactly(
+        Map.entry(stable, 75), Map.entry(canary, 25)));
+    k8s.clock.advance(Duration.ofSeconds(31));
+    await().atMost(TIMEOUT).untilAsserted(() -> assertThat(weights("routed")).containsExactly(
+        Map.entry(stable, 50), Map.entry(canary, 50)));
+    k8s.clock.advance(Duration.ofSeconds(31));
+    await().atMost(TIMEOUT).untilAsserted(() -> assertThat(weights("routed")).containsExactly(Map.entry(canary, 100)));
+  }
+
+  @Test
+  void aRestartedOperatorResumesAtTheStepItRecorded() {
+    String stable = stableThenNewSource("restart", m -> {});
+    String canary = k8s.awaitOtherRevision("restart", stable);
+    k8s.autoReady(canary);
+    k8s.clock.advance(Duration.ofSeconds(31));
+    await().atMost(TIMEOUT).until(() -> status("restart").getCanary() != null && status("restart").getCanary().getStep() == 1);
+    String canaryUid = k8s.deployment(canary).orElseThrow().getMetadata().getUid();
+
+    k8s.restart();
+    k8s.awaitReconciliations(3);
+    var status = status("restart");
+    assertThat(status.getPhase()).isEqualTo(Phase.Progressing);
+    assertThat(status.getCanary().getStep()).isEqualTo(1);
+    assertThat(k8s.deployment(canary).orElseThrow().getMetadata().getUid()).isEqualTo(canaryUid);
+    // The stable floor held across the restart: 4 pods minus the 2 ready canary pods.
+    assertThat(replicas(stable)).isEqualTo(2);
+
+    k8s.clock.advance(Duration.ofSeconds(31));
+    await().atMost(TIMEOUT).until(() -> phase("restart") == Phase.Stable);
+  }
+
+  private void unschedulablePod(String deployment, String message) {
+    var template = k8s.deployment(deployment).orElseThrow().getSpec().getTemplate();
+    k8s.client.resource(new PodBuilder()
+        .withNewMetadata().withName(deployment + "-pending").withNamespace(NAMESPACE).withLabels(template.getMetadata().getLabels()).endMetadata()
+        .withSpec(template.getSpec())
+        .withNewStatus().withPhase("Pending")
+        .withConditions(new PodConditionBuilder().withType("PodScheduled").withStatus("False").withReason("Unschedulable").withMessage(message).build())
+        .endStatus().build()).create();
+  }
+
+  private Map<String, Integer> weights(String route) {
+    HTTPRoute r = k8s.client.resources(HTTPRoute.class).inNamespace(NAMESPACE).withName(route).get();
+    if (r == null) {
+      return Map.of();
+    }
+    var weights = new java.util.LinkedHashMap<String, Integer>();
+    r.getSpec().getRules().get(0).getBackendRefs().stream()
+        .filter(b -> b.getWeight() > 0 || r.getSpec().getRules().get(0).getBackendRefs().size() > 1)
+        .forEach(b -> weights.put(b.getName(), b.getWeight()));
+    return weights;
+  }
+
+  private void annotate(String name, String annotation) {
+    k8s.client.resources(ModelDeployment.class).inNamespace(NAMESPACE).withName(name)
+        .edit(m -> {
+          m.getMetadata().setAnnotations(new java.util.HashMap<>(Map.of(annotation, "true")));
+          return m;
+        });
+  }
+
+  private ModelDeploymentStatus status(String name) {
+    return k8s.get(name).getStatus();
+  }
+
+  private Phase phase(String name) {
+    var status = status(name);
+    return status == null ? null : status.getPhase();
+  }
+
+  private int replicas(String deployment) {
+    return k8s.deployment(deployment).map(d -> d.getSpec().getReplicas()).orElse(-1);
+  }
+
+  private static String revision(String deployment) {
+    return deployment.substring(deployment.lastIndexOf('-') + 1);
+  }
+
+  private static String condition(ModelDeploymentStatus status, String type) {
+    return condition(status, type, "status");
+  }
+
+  private static String condition(ModelDeploymentStatus status, String type, String field) {
+    var c = status.getConditions().stream().filter(x -> type.equals(x.getType())).findFirst().orElseThrow();
+    return field.equals("reason") ? c.getReason() : c.getStatus();
+  }
+
+  private List<Event> events(String name) {
+    return k8s.client.v1().events().inNamespace(NAMESPACE).list().getItems().stream()
+        .filter(e -> name.equals(e.getInvolvedObject().getName())).toList();
+  }
+
+  private List<String> reasons(String name) {
+    return events(name).stream().map(Event::getReason).toList();
+  }
+
+  private List<String> warnings(String name) {
+    return events(name).stream().filter(e -> "Warning".equals(e.getType())).map(Event::getReason).toList();
+  }
+}
