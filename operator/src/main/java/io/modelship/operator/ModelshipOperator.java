@@ -7,6 +7,7 @@ import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
 import io.javaoperatorsdk.operator.monitoring.micrometer.MicrometerMetrics;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.modelship.operator.analysis.CanaryAnalysis;
+import io.modelship.operator.metrics.RolloutMetrics;
 import io.modelship.operator.reconciler.ModelDeploymentReconciler;
 import java.time.Clock;
 import java.time.Duration;
@@ -51,7 +52,7 @@ public final class ModelshipOperator implements AutoCloseable {
                     new LeaderElectionConfiguration(LEASE_NAME, config.leaseNamespace()));
               }
             });
-    reconciler = new ModelDeploymentReconciler(config, clock, analysis);
+    reconciler = new ModelDeploymentReconciler(config, clock, analysis, new RolloutMetrics(registry));
     operator.register(
         reconciler,
         o -> {

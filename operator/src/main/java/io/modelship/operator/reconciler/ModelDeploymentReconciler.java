@@ -16,6 +16,9 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRoute;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
@@ -31,6 +34,7 @@ import io.modelship.operator.OperatorConfig;
 import io.modelship.operator.analysis.AnalysisRequest;
 import io.modelship.operator.analysis.CanaryAnalysis;
 import io.modelship.operator.api.ModelDeployment;
+import io.modelship.operator.metrics.RolloutMetrics;
 import io.modelship.operator.api.status.GateResultStatus.Verdict;
 import io.modelship.operator.api.status.HistoryEntry;
 import io.modelship.operator.api.status.ModelDeploymentStatus;
@@ -88,12 +92,14 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment> {
   private final OperatorConfig config;
   private final Clock clock;
   private final CanaryAnalysis analysis;
+  private final RolloutMetrics metrics;
   private final AtomicLong reconciliations = new AtomicLong();
 
-  public ModelDeploymentReconciler(OperatorConfig config, Clock clock, CanaryAnalysis analysis) {
+  public ModelDeploymentReconciler(OperatorConfig config, Clock clock, CanaryAnalysis analysis, RolloutMetrics metrics) {
     this.config = config;
     this.clock = clock;
     this.analysis = analysis;
+    this.metrics = metrics;
   }
 
   @Override
@@ -168,6 +174,7 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment> {
     var status = toStatus(mdep, previous, decision, view);
     // The decision is recorded before anything changes, so a restart resumes from it.
     record(mdep, context, previous, status, decision.notes, events);
+    metrics.record(mdep, previous, status, now);
     if (decision.ended != null) {
       analysis.forget(mdep.getMetadata().getNamespace(), mdep.getMetadata().getName());
     }
@@ -296,12 +303,18 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment> {
     if (commands.isEmpty()) {
       return;
     }
-    context.getClient().resources(ModelDeployment.class).inNamespace(mdep.getMetadata().getNamespace())
-        .withName(mdep.getMetadata().getName())
-        .edit(m -> {
-          commands.forEach(c -> m.getMetadata().getAnnotations().remove(c.annotation));
-          return m;
-        });
+    // JSON patch "remove" without a resourceVersion: it cannot conflict with the user's own edits.
+    String patch = commands.stream()
+        .map(c -> "{\"op\":\"remove\",\"path\":\"/metadata/annotations/" + c.annotation.replace("~", "~0").replace("/", "~1") + "\"}")
+        .collect(Collectors.joining(",", "[", "]"));
+    try {
+      context.getClient().resources(ModelDeployment.class).inNamespace(mdep.getMetadata().getNamespace())
+          .withName(mdep.getMetadata().getName())
+          .patch(PatchContext.of(PatchType.JSON), patch);
+    } catch (KubernetesClientException e) {
+      // Already removed by someone else: nothing left to consume.
+      log.debug("could not remove command annotations from {}: {}", mdep.getMetadata().getName(), e.getMessage());
+    }
   }
 
   private ModelDeploymentStatus toStatus(ModelDeployment mdep, ModelDeploymentStatus previous, Transition d, RolloutView view) {

@@ -99,6 +99,8 @@ class RolloutScenarioTest {
       assertThat(replicas(canary)).isEqualTo(4);
     });
     assertThat(reasons("healthy")).contains("RolloutStarted", "StepAdvanced", "Promoting", "Promoted");
+    assertThat(k8s.metrics.get("modelship_rollout_duration").tags("name", "healthy", "outcome", "Promoted").timer().count()).isEqualTo(1);
+    assertThat(k8s.metrics.get("modelship_rollout_step_duration").tags("name", "healthy").timer().count()).isGreaterThanOrEqualTo(2);
   }
 
   @Test
@@ -128,6 +130,10 @@ class RolloutScenarioTest {
       assertThat(replicas(stable)).isEqualTo(4);
     });
     assertThat(warnings("failing")).contains("GateFailed", "RollingBack");
+    assertThat(k8s.metrics.get("modelship_rollbacks").tags("name", "failing", "reason", "GateFailed").counter().count()).isEqualTo(1.0);
+    assertThat(k8s.metrics.get("modelship_rollout_gate_evaluations").tags("name", "failing", "verdict", "Fail").counter().count())
+        .isGreaterThanOrEqualTo(2.0);
+    assertThat(k8s.metrics.get("modelship_rollout_phase").tags("name", "failing", "phase", "Degraded").gauge().value()).isEqualTo(1.0);
 
     // Not retried by itself...
     k8s.awaitReconciliations(3);
@@ -346,11 +352,7 @@ class RolloutScenarioTest {
   }
 
   private void annotate(String name, String annotation) {
-    k8s.client.resources(ModelDeployment.class).inNamespace(NAMESPACE).withName(name)
-        .edit(m -> {
-          m.getMetadata().setAnnotations(new java.util.HashMap<>(Map.of(annotation, "true")));
-          return m;
-        });
+    k8s.edit(name, m -> m.getMetadata().setAnnotations(new java.util.HashMap<>(Map.of(annotation, "true"))));
   }
 
   private ModelDeploymentStatus status(String name) {

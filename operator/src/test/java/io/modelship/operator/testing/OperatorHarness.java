@@ -40,6 +40,7 @@ public final class OperatorHarness implements AutoCloseable {
   public final KubernetesClient client;
   public final TestClock clock = new TestClock(Instant.parse("2026-11-24T10:00:00Z"));
   public final ScriptedAnalysis analysis = new ScriptedAnalysis();
+  public final SimpleMeterRegistry metrics = new SimpleMeterRegistry();
   private final Set<String> autoReady = ConcurrentHashMap.newKeySet();
   private ModelshipOperator operator;
 
@@ -104,7 +105,7 @@ public final class OperatorHarness implements AutoCloseable {
   }
 
   public OperatorHarness start() {
-    operator = new ModelshipOperator(client, OperatorConfig.defaults().withRolloutPoll(Duration.ofMillis(200)), new SimpleMeterRegistry(), clock, analysis,
+    operator = new ModelshipOperator(client, OperatorConfig.defaults().withRolloutPoll(Duration.ofMillis(200)), metrics, clock, analysis,
         o -> o.withReconciliationMaxInterval(MAX_RECONCILE_INTERVAL));
     operator.start();
     return this;
@@ -127,10 +128,19 @@ public final class OperatorHarness implements AutoCloseable {
 
   /** Changes a ModelDeployment as kubectl edit would: a patch, so it never races the operator's status writes. */
   public ModelDeployment edit(String name, java.util.function.Consumer<ModelDeployment> change) {
-    return client.resources(ModelDeployment.class).inNamespace(NAMESPACE).withName(name).edit(m -> {
-      change.accept(m);
-      return m;
-    });
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return client.resources(ModelDeployment.class).inNamespace(NAMESPACE).withName(name).edit(m -> {
+          change.accept(m);
+          return m;
+        });
+      } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
+        // The operator wrote status in between: read again and retry, as kubectl does.
+        if (e.getCode() != 409 || attempt == 10) {
+          throw e;
+        }
+      }
+    }
   }
 
   public ModelDeployment get(String name) {
