@@ -329,6 +329,55 @@ class RolloutScenarioTest {
     await().atMost(TIMEOUT).until(() -> phase("restart") == Phase.Stable);
   }
 
+  @Test
+  void anOperatorRestartedInAnyPhaseResumesItWithoutRecreatingAnything() {
+    var mdep = ModelDeployments.steps(ModelDeployments.s3("phases", "s3://models/phases/1/"), 25, "30s", 100, null);
+    mdep.getSpec().setReplicas(4);
+    k8s.create(mdep);
+    String stable = k8s.awaitOtherRevision("phases", "");
+    await().atMost(TIMEOUT).until(() -> phase("phases") == Phase.Pending);
+    restartAndExpect("phases", Phase.Pending);
+
+    k8s.autoReady(stable);
+    await().atMost(TIMEOUT).until(() -> phase("phases") == Phase.Stable);
+    restartAndExpect("phases", Phase.Stable);
+
+    k8s.edit("phases", m -> m.getSpec().getModel().getSource().getS3().setUri("s3://models/phases/2/"));
+    String canary = k8s.awaitOtherRevision("phases", stable);
+    await().atMost(TIMEOUT).until(() -> phase("phases") == Phase.Progressing);
+    String canaryUid = k8s.deployment(canary).orElseThrow().getMetadata().getUid();
+    restartAndExpect("phases", Phase.Progressing);
+
+    k8s.edit("phases", m -> ModelDeployments.rollout(m).setPaused(true));
+    await().atMost(TIMEOUT).until(() -> phase("phases") == Phase.Paused);
+    restartAndExpect("phases", Phase.Paused);
+
+    // Promoting holds while the canary has 1 of 4 pods ready; the stable floor is 4 - 1.
+    k8s.markReady(canary);
+    annotate("phases", "modelship.io/promote");
+    await().atMost(TIMEOUT).until(() -> phase("phases") == Phase.Promoting);
+    restartAndExpect("phases", Phase.Promoting);
+    assertThat(k8s.deployment(canary).orElseThrow().getMetadata().getUid()).isEqualTo(canaryUid);
+    assertThat(replicas(stable)).isGreaterThanOrEqualTo(4 - 1);
+
+    annotate("phases", "modelship.io/abort");
+    await().atMost(TIMEOUT).until(() -> phase("phases") == Phase.Degraded);
+    restartAndExpect("phases", Phase.Degraded);
+    assertThat(k8s.deployment(canary)).isEmpty();
+    assertThat(replicas(stable)).isEqualTo(4);
+  }
+
+  /** A fresh operator instance on the same apiserver keeps the phase and recreates nothing. */
+  private void restartAndExpect(String name, Phase phase) {
+    Map<String, String> uids = new java.util.HashMap<>();
+    k8s.deployments().forEach(d -> uids.put(d.getMetadata().getName(), d.getMetadata().getUid()));
+    k8s.restart();
+    k8s.awaitReconciliations(3);
+    assertThat(phase(name)).as("phase after a restart").isEqualTo(phase);
+    k8s.deployments().stream().filter(d -> uids.containsKey(d.getMetadata().getName()))
+        .forEach(d -> assertThat(d.getMetadata().getUid()).as(d.getMetadata().getName()).isEqualTo(uids.get(d.getMetadata().getName())));
+  }
+
   private void unschedulablePod(String deployment, String message) {
     var template = k8s.deployment(deployment).orElseThrow().getSpec().getTemplate();
     k8s.client.resource(new PodBuilder()
