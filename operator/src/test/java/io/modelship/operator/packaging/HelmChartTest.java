@@ -46,8 +46,13 @@ class HelmChartTest {
 
   /** What the operator calls, as (apiGroup, resource, verb). See templates/clusterrole.yaml for the why. */
   private static final Set<String> EXPECTED_CLUSTER_RULES = Set.of(
+      "modelship.io modeldeployments get",
       "modelship.io modeldeployments list",
       "modelship.io modeldeployments watch",
+      "modelship.io modeldeployments patch",
+      "gateway.networking.k8s.io httproutes get",
+      "gateway.networking.k8s.io httproutes create",
+      "gateway.networking.k8s.io httproutes patch",
       "modelship.io modeldeployments/status patch",
       "modelship.io modeldeployments/finalizers update",
       "apps deployments list",
