@@ -92,7 +92,10 @@ public final class ModelMetrics {
 
   /** Exposes how many requests wait in the model version's batching queue. */
   public void watchQueueDepth(IntSupplier depth) {
+    // Micrometer holds a gauge's state weakly; nothing else holds this supplier, so without a strong reference
+    // the gauge reads NaN after the next garbage collection.
     Gauge.builder("modelship.inference.queue.depth", depth, IntSupplier::getAsInt)
+        .strongReference(true)
         .description("Requests waiting in the batching queue")
         .tags(tags)
         .register(registry);
