@@ -80,6 +80,9 @@ final class BenchCluster implements AutoCloseable {
     }
   }
 
+  /** Extra start-up time for new pods of a ModelDeployment (a model download and load), by ModelDeployment name. */
+  final Map<String, Duration> podStartDelay = new ConcurrentHashMap<>();
+
   /** When a revision's Deployment was deleted (its pods left the endpoints), by revision hash. */
   final Map<String, Long> revisionRemovedAtNanos = new ConcurrentHashMap<>();
 
@@ -279,6 +282,10 @@ final class BenchCluster implements AutoCloseable {
   private BenchPod startPod(Deployment d) throws Exception {
     long started = System.nanoTime();
     String mdep = mdepOf(d);
+    Duration delay = podStartDelay.get(mdep);
+    if (delay != null) {
+      Thread.sleep(delay.toMillis());
+    }
     String revision = revisionOf(d);
     String podName = d.getMetadata().getName() + "-" + podCounter.incrementAndGet();
     BatchObserver observer = jitter.probability() <= 0 ? BatchObserver.NONE : (requests, rows) -> {

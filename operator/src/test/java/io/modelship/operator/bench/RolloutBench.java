@@ -51,7 +51,8 @@ public final class RolloutBench {
   private final List<String> csv = Collections.synchronizedList(new ArrayList<>());
 
   record Options(int rollbackRuns, int healthyRuns, int parallel, double rate, Path out, double maxMinutes,
-      List<String> scenarios, BenchCluster.Jitter jitter, int lowTrafficSeconds, double lowTrafficRate) {
+      List<String> scenarios, BenchCluster.Jitter jitter, int lowTrafficSeconds, double lowTrafficRate,
+      int slowPodSeconds) {
 
     static Options parse(String[] args) {
       Map<String, String> a = new LinkedHashMap<>();
@@ -65,12 +66,13 @@ public final class RolloutBench {
           Double.parseDouble(a.getOrDefault("rate", "120")),
           Path.of(a.getOrDefault("out", "bench/rollout/out")),
           Double.parseDouble(a.getOrDefault("max-minutes", "13")),
-          List.of(a.getOrDefault("scenarios", "broken,turns-bad,low-traffic,healthy").split(",")),
+          List.of(a.getOrDefault("scenarios", "broken,turns-bad,low-traffic,healthy,slow-pods").split(",")),
           new BenchCluster.Jitter(Double.parseDouble(a.getOrDefault("jitter-p", "0.005")),
               Integer.parseInt(a.getOrDefault("jitter-min-ms", "2")),
               Integer.parseInt(a.getOrDefault("jitter-max-ms", "20"))),
           Integer.parseInt(a.getOrDefault("low-traffic-seconds", "75")),
-          Double.parseDouble(a.getOrDefault("low-traffic-rate", "8")));
+          Double.parseDouble(a.getOrDefault("low-traffic-rate", "8")),
+          Integer.parseInt(a.getOrDefault("slow-pod-seconds", "15")));
     }
   }
 
@@ -113,6 +115,9 @@ public final class RolloutBench {
     }
     if (options.scenarios().contains("healthy")) {
       healthy();
+    }
+    if (options.scenarios().contains("slow-pods")) {
+      slowPods();
     }
     Files.write(options.out().resolve("runs.csv"), csv);
     Files.writeString(options.out().resolve("results.md"), report.toString());
@@ -343,6 +348,81 @@ public final class RolloutBench {
       System.out.printf(Locale.ROOT, "[rollout-bench] low-traffic: %s; %d failed requests served; evaluations %s%n",
           ended.isPresent() ? "ended" : "still " + last.getPhase(), counts.serverErrors.sum(), evaluations);
     } finally {
+      cluster.delete(name);
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------ slow pods
+
+  /**
+   * A healthy canary whose pods take {@code slowPodSeconds} to start (model download and load), with step pauses
+   * shorter than that: how long does the canary really serve at each step's weight before it advances?
+   */
+  private void slowPods() throws Exception {
+    String name = "sp";
+    bringUp(name, true);
+    cluster.podStartDelay.put(name, Duration.ofSeconds(options.slowPodSeconds()));
+    try (LoadGenerator load = new LoadGenerator(cluster, name, shape(), Duration.ofMinutes(5))) {
+      Thread.sleep(2000);
+      MdepWatch watch = cluster.watch(name);
+      String stable = watch.latest().orElseThrow().status().getStable().getRevision();
+      long edited = System.nanoTime();
+      cluster.edit(name, m -> m.getSpec().getModel().getSource().getS3().setUri("s3://models/" + name + "/2/"));
+      Optional<Seen> progressing = watch.await(edited,
+          s -> s.getCanary() != null && !stable.equals(s.getCanary().getRevision()), STEP_TIMEOUT);
+      if (progressing.isEmpty()) {
+        return;
+      }
+      String canary = progressing.get().status().getCanary().getRevision();
+      watch.await(edited, s -> canary.equals(s.getFailedRevision())
+          || (s.getPhase() == Phase.Stable && s.getStable() != null && canary.equals(s.getStable().getRevision())),
+          Duration.ofSeconds(6L * options.slowPodSeconds() + 60));
+      int[] targets = {1, 2, 4};
+      double[] reached = {Double.NaN, Double.NaN, Double.NaN};
+      double[] left = {Double.NaN, Double.NaN, Double.NaN};
+      List<String> evaluations = new ArrayList<>();
+      String lastAt = null;
+      boolean canarySeen = false;
+      for (Seen seen : watch.since(edited)) {
+        var c = seen.status().getCanary();
+        canarySeen |= c != null && canary.equals(c.getRevision());
+        if (!canarySeen) {
+          continue;
+        }
+        double t = seconds(seen.nanos() - edited);
+        int step = c == null ? 3 : seen.status().getPhase() == Phase.Promoting ? 3 : c.getStep();
+        for (int k = 0; k < 3; k++) {
+          if (k < step && Double.isNaN(left[k])) {
+            left[k] = t;
+          }
+        }
+        if (c == null || !canary.equals(c.getRevision()) || step > 2) {
+          continue;
+        }
+        Integer ready = c.getReadyReplicas();
+        if (ready != null && ready >= targets[step] && Double.isNaN(reached[step])) {
+          reached[step] = t;
+        }
+        if (!c.getAnalysis().isEmpty() && !c.getAnalysis().get(0).getAt().equals(lastAt)) {
+          lastAt = c.getAnalysis().get(0).getAt();
+          evaluations.add(String.format(Locale.ROOT, "%+.1f s%d %s", t, step, verdicts(c.getAnalysis())));
+        }
+      }
+      report.append(String.format(Locale.ROOT, "%n### Slow canary pods (scenario `slow-pods`)%n%n"
+          + "Healthy canary; every new pod takes %d s to start (emulated model download + load); steps 10%%/10s, "
+          + "50%%/10s, 100%%. Seconds after the edit.%n%n| step | pods ready (step reached) | step left | "
+          + "served at this step's weight before advancing | pause asked |%n|---|---|---|---|---|%n",
+          options.slowPodSeconds()));
+      for (int k = 0; k < 2; k++) {
+        report.append(String.format(Locale.ROOT, "| %d | %.1f | %.1f | **%.1f s** | 10 s |%n", k, reached[k], left[k],
+            left[k] - reached[k]));
+      }
+      report.append("\nEvaluations (time, step, errorRate/latencyP99/restarts): ").append(String.join(", ", evaluations))
+          .append("\n");
+      System.out.printf(Locale.ROOT, "[rollout-bench] slow-pods: step 0 served %.1f s, step 1 served %.1f s; %s%n",
+          left[0] - reached[0], left[1] - reached[1], evaluations);
+    } finally {
+      cluster.podStartDelay.remove(name);
       cluster.delete(name);
     }
   }
