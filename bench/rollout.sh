@@ -10,7 +10,9 @@
 # runs.csv, and the operator's log rollout.log.
 #
 # Options (passed through): --rollback-runs N (10 per scenario) --healthy-runs N (20) --parallel P (2)
-#   --rate R (120 req/s per ModelDeployment) --scenarios broken,turns-bad,healthy --max-minutes M (13)
+#   --rate R (120 req/s per ModelDeployment) --max-minutes M (13)
+#   --scenarios broken,turns-bad,low-traffic,healthy,slow-pods (all by default, ~12 min)
+#   --low-traffic-seconds (75) --low-traffic-rate (8) --slow-pod-seconds (15)
 #   --jitter-p P (0.005) --jitter-min-ms (2) --jitter-max-ms (20)
 # Environment: SKIP_BUILD=1 reuses the last build.
 # Everything stays on 127.0.0.1; every loop in the bench is bounded in count and time.
