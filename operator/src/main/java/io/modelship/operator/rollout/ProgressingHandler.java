@@ -75,15 +75,23 @@ final class ProgressingHandler implements PhaseHandler {
       return stay(v, canary, Phase.Paused, "Paused",
           "held at step %d (weight %d%%) because spec.rollout.paused is true".formatted(step, weight));
     }
+    Instant reachedAt = canary.getStepReachedAt() != null ? Instant.parse(canary.getStepReachedAt()) : null;
     if (!plan.reached(canaryReady)) {
-      Duration waited = Duration.between(stepStarted, v.now());
-      if (waited.compareTo(settings.progressDeadline()) > 0) {
+      // Once reached, a step that loses a pod keeps its clock: the budget is its pause plus the deadline.
+      Instant since = reachedAt != null ? reachedAt : stepStarted;
+      Duration budget = reachedAt != null ? settings.pause(step).plus(settings.progressDeadline()) : settings.progressDeadline();
+      if (Duration.between(since, v.now()).compareTo(budget) > 0) {
         return Rollbacks.rollBack(v, canary, Outcome.RolledBack, "ProgressDeadlineExceeded",
             "step %d (weight %d%%) not reached in %s: %d/%d canary pods ready".formatted(
                 step, weight, human(settings.progressDeadline()), canaryReady, plan.canaryTarget()));
       }
       return stay(v, canary, Phase.Progressing, "WaitingForCanaryPods",
           "step %d (weight %d%%): %d/%d canary pods ready and warm".formatted(step, weight, canaryReady, plan.canaryTarget()));
+    }
+    if (reachedAt == null) {
+      // The pause and the gates count from here: traffic at this step's weight starts now, not when it was asked.
+      reachedAt = v.now();
+      canary.setStepReachedAt(reachedAt.toString());
     }
 
     if (analysisDue(canary, v.now(), settings.analysisInterval())) {
@@ -104,9 +112,11 @@ final class ProgressingHandler implements PhaseHandler {
       }
     }
 
-    boolean pauseOver = Duration.between(stepStarted, v.now()).compareTo(settings.pause(step)) >= 0;
-    boolean gatesPass = !canary.getAnalysis().isEmpty()
-        && canary.getAnalysis().stream().allMatch(r -> r.getVerdict() == Verdict.Pass);
+    boolean pauseOver = Duration.between(reachedAt, v.now()).compareTo(settings.pause(step)) >= 0;
+    // A pass counts only from an evaluation whose whole window ran at this step's weight.
+    boolean measuredHere = !canary.getAnalysis().isEmpty() && canary.getAnalysis().get(0).getAt() != null
+        && Duration.between(reachedAt, Instant.parse(canary.getAnalysis().get(0).getAt())).compareTo(settings.analysisInterval()) >= 0;
+    boolean gatesPass = measuredHere && canary.getAnalysis().stream().allMatch(r -> r.getVerdict() == Verdict.Pass);
     // At the last step the stable revision has no traffic left to compare with: not failing is enough.
     if (pauseOver && (gatesPass || (settings.isLastStep(step) && canary.getConsecutiveFailures() == 0))) {
       if (settings.isLastStep(step)) {
@@ -114,13 +124,22 @@ final class ProgressingHandler implements PhaseHandler {
       }
       canary.setStep(step + 1);
       canary.setStepStartedAt(v.now().toString());
+      canary.setStepReachedAt(null);
       int next = settings.step(step + 1).getWeight();
       var t = stay(v, canary, Phase.Progressing, "StepAdvanced", "step %d passed; step %d asks for weight %d%%".formatted(step, step + 1, next));
       return t.note(false, "StepAdvanced", "revision %s: weight %d%% -> %d%%".formatted(canary.getRevision(), weight, next));
     }
+    Duration budget = settings.pause(step).plus(settings.progressDeadline());
+    if (Duration.between(reachedAt, v.now()).compareTo(budget) > 0) {
+      // Gates that never pass (too little traffic, say) must not hold a canary for ever.
+      return Rollbacks.rollBack(v, canary, Outcome.RolledBack, "ProgressDeadlineExceeded",
+          "step %d (weight %d%%) was reached %s ago but its gates never passed (%s)".formatted(step, weight,
+              human(Duration.between(reachedAt, v.now())),
+              canary.getAnalysis().isEmpty() ? "not evaluated" : verdicts(canary.getAnalysis())));
+    }
     String waitingFor = !gatesPass
-        ? "gates: " + (canary.getAnalysis().isEmpty() ? "not evaluated yet" : verdicts(canary.getAnalysis()))
-        : "pause, %s left".formatted(human(settings.pause(step).minus(Duration.between(stepStarted, v.now()))));
+        ? "gates: " + (!measuredHere ? "no full window at this weight yet" : verdicts(canary.getAnalysis()))
+        : "pause, %s left".formatted(human(settings.pause(step).minus(Duration.between(reachedAt, v.now()))));
     return stay(v, canary, Phase.Progressing, "StepInProgress",
         "step %d (weight %d%%) reached; waiting for %s".formatted(step, weight, waitingFor));
   }

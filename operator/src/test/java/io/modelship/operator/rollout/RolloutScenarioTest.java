@@ -80,7 +80,7 @@ class RolloutScenarioTest {
     });
     assertThat(status("healthy").getCanary().getStep()).isZero();
 
-    k8s.clock.advance(Duration.ofSeconds(31));
+    passStep("healthy");
     await().atMost(TIMEOUT).untilAsserted(() -> {
       assertThat(status("healthy").getCanary().getStep()).isEqualTo(1);
       assertThat(replicas(canary)).isEqualTo(2);
@@ -88,7 +88,7 @@ class RolloutScenarioTest {
       assertThat(status("healthy").getCanary().getWeight()).isEqualTo(50);
     });
 
-    k8s.clock.advance(Duration.ofSeconds(31));
+    passStep("healthy");
     await().atMost(TIMEOUT).untilAsserted(() -> {
       var status = status("healthy");
       assertThat(status.getPhase()).isEqualTo(Phase.Stable);
@@ -166,6 +166,44 @@ class RolloutScenarioTest {
     assertThat(status.getCanary().getStep()).isZero();
     assertThat(status.getCanary().getConsecutiveFailures()).isZero();
     assertThat(condition(status, "CanaryHealthy")).isEqualTo("Unknown");
+  }
+
+  @Test
+  void gatesThatNeverPassRollBackAtTheProgressDeadlineCountedFromTheReachedStep() {
+    String stable = stableThenNewSource("starved", m -> {});
+    String canary = k8s.awaitOtherRevision("starved", stable);
+    k8s.analysis.answer(Verdict.Inconclusive);
+    k8s.autoReady(canary);
+    await().atMost(TIMEOUT).until(() -> status("starved").getCanary() != null && status("starved").getCanary().getStepReachedAt() != null);
+    // Pause (30s) plus progressDeadline (10m) is the budget of a reached step whose gates never pass.
+    k8s.clock.advance(Duration.ofMinutes(10));
+    k8s.awaitReconciliations(3);
+    assertThat(phase("starved")).isEqualTo(Phase.Progressing);
+
+    k8s.clock.advance(Duration.ofMinutes(1));
+    await().atMost(TIMEOUT).untilAsserted(() -> {
+      assertThat(phase("starved")).isEqualTo(Phase.Degraded);
+      assertThat(status("starved").getHistory().get(0).getReason())
+          .startsWith("ProgressDeadlineExceeded").contains("gates never passed", "Inconclusive");
+      assertThat(k8s.deployment(canary)).isEmpty();
+    });
+  }
+
+  @Test
+  void aStepsPauseCountsFromWhenItsPodsAreReadyNotFromWhenItWasAsked() {
+    String stable = stableThenNewSource("slow", m -> {});
+    String canary = k8s.awaitOtherRevision("slow", stable);
+    await().atMost(TIMEOUT).until(() -> phase("slow") == Phase.Progressing);
+    // The canary pod takes 5 minutes to load its model: far longer than the 30s pause.
+    k8s.clock.advance(Duration.ofMinutes(5));
+    k8s.awaitReconciliations(2);
+    k8s.autoReady(canary);
+    await().atMost(TIMEOUT).until(() -> status("slow").getCanary().getStepReachedAt() != null);
+    k8s.awaitReconciliations(3);
+    assertThat(status("slow").getCanary().getStep()).as("no traffic at 25% has been judged yet").isZero();
+
+    k8s.clock.advance(Duration.ofSeconds(31));
+    await().atMost(TIMEOUT).untilAsserted(() -> assertThat(status("slow").getCanary().getStep()).isEqualTo(1));
   }
 
   @Test
@@ -273,8 +311,8 @@ class RolloutScenarioTest {
       });
       String canary = k8s.awaitOtherRevision("swap", stable);
       k8s.autoReady(canary);
-      for (int i = 0; i < 3; i++) {
-        k8s.clock.advance(Duration.ofSeconds(31));
+      for (int i = 0; i < 10 && phase("swap") != Phase.Stable; i++) {
+        passStep("swap");
         k8s.awaitReconciliations(2);
       }
       await().atMost(TIMEOUT).until(() -> phase("swap") == Phase.Stable && k8s.deployment(stable).isEmpty());
@@ -300,10 +338,10 @@ class RolloutScenarioTest {
     k8s.autoReady(canary);
     await().atMost(TIMEOUT).untilAsserted(() -> assertThat(weights("routed")).containsExactly(
         Map.entry(stable, 75), Map.entry(canary, 25)));
-    k8s.clock.advance(Duration.ofSeconds(31));
+    passStep("routed");
     await().atMost(TIMEOUT).untilAsserted(() -> assertThat(weights("routed")).containsExactly(
         Map.entry(stable, 50), Map.entry(canary, 50)));
-    k8s.clock.advance(Duration.ofSeconds(31));
+    passStep("routed");
     await().atMost(TIMEOUT).untilAsserted(() -> assertThat(weights("routed")).containsExactly(Map.entry(canary, 100)));
   }
 
@@ -312,7 +350,7 @@ class RolloutScenarioTest {
     String stable = stableThenNewSource("restart", m -> {});
     String canary = k8s.awaitOtherRevision("restart", stable);
     k8s.autoReady(canary);
-    k8s.clock.advance(Duration.ofSeconds(31));
+    passStep("restart");
     await().atMost(TIMEOUT).until(() -> status("restart").getCanary() != null && status("restart").getCanary().getStep() == 1);
     String canaryUid = k8s.deployment(canary).orElseThrow().getMetadata().getUid();
 
@@ -325,7 +363,7 @@ class RolloutScenarioTest {
     // The stable floor held across the restart: 4 pods minus the 2 ready canary pods.
     assertThat(replicas(stable)).isEqualTo(2);
 
-    k8s.clock.advance(Duration.ofSeconds(31));
+    passStep("restart");
     await().atMost(TIMEOUT).until(() -> phase("restart") == Phase.Stable);
   }
 
@@ -365,6 +403,15 @@ class RolloutScenarioTest {
     restartAndExpect("phases", Phase.Degraded);
     assertThat(k8s.deployment(canary)).isEmpty();
     assertThat(replicas(stable)).isEqualTo(4);
+  }
+
+  /** Lets a reached step's pause (30s) pass: waits until the operator has seen the step reached, then moves time. */
+  private void passStep(String name) {
+    await().atMost(TIMEOUT).until(() -> {
+      var canary = status(name).getCanary();
+      return canary == null || canary.getStepReachedAt() != null;
+    });
+    k8s.clock.advance(Duration.ofSeconds(31));
   }
 
   /** A fresh operator instance on the same apiserver keeps the phase and recreates nothing. */

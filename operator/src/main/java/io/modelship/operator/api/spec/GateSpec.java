@@ -56,6 +56,12 @@ public class GateSpec {
     @JsonPropertyDescription("Highest acceptable canary p99 divided by stable p99 over the same window, e.g. 1.5.")
     private Double maxRatio;
 
+    @io.fabric8.generator.annotation.Min(0)
+    @JsonPropertyDescription("A canary p99 at most this many milliseconds above the stable p99 passes the maxRatio check whatever the ratio: latency is measured in millisecond buckets, so smaller differences are noise, not regressions. Default 5.")
+    private Double minDeltaMs;
+
+    public Double getMinDeltaMs() { return minDeltaMs; }
+    public void setMinDeltaMs(Double minDeltaMs) { this.minDeltaMs = minDeltaMs; }
     public Double getMaxMs() { return maxMs; }
     public void setMaxMs(Double maxMs) { this.maxMs = maxMs; }
     public Double getMaxRatio() { return maxRatio; }

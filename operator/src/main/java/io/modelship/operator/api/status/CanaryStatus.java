@@ -18,6 +18,9 @@ public class CanaryStatus extends RevisionStatus {
   @JsonPropertyDescription("When the current step began, or when it last made progress.")
   private String stepStartedAt;
 
+  @JsonPropertyDescription("When the canary first had every ready pod the current step asks for: its pause and its gates count from here.")
+  private String stepReachedAt;
+
   @JsonPropertyDescription("Consecutive analysis intervals with a failed gate.")
   private Integer consecutiveFailures;
 
@@ -35,6 +38,8 @@ public class CanaryStatus extends RevisionStatus {
   public void setStartedAt(String startedAt) { this.startedAt = startedAt; }
   public String getStepStartedAt() { return stepStartedAt; }
   public void setStepStartedAt(String stepStartedAt) { this.stepStartedAt = stepStartedAt; }
+  public String getStepReachedAt() { return stepReachedAt; }
+  public void setStepReachedAt(String stepReachedAt) { this.stepReachedAt = stepReachedAt; }
   public Integer getConsecutiveFailures() { return consecutiveFailures; }
   public void setConsecutiveFailures(Integer consecutiveFailures) { this.consecutiveFailures = consecutiveFailures; }
   public String getWaitingForCapacitySince() { return waitingForCapacitySince; }
