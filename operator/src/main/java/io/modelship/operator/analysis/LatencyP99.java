@@ -18,6 +18,8 @@ import java.util.TreeMap;
  */
 final class LatencyP99 {
   static final String KIND = "latencyP99";
+  /** Below this difference a p99 ratio measured in millisecond buckets is noise (the rollout benchmark saw 9x). */
+  static final double DEFAULT_MIN_DELTA_MS = 5.0;
   private static final double Q = 0.99;
 
   private LatencyP99() {}
@@ -39,7 +41,8 @@ final class LatencyP99 {
     }
     double canaryMs = Histograms.quantile(Q, canaryBuckets) * 1000;
     Check absolute = spec.getMaxMs() == null ? null : absolute(canaryMs, spec.getMaxMs());
-    Check ratio = spec.getMaxRatio() == null ? null : ratio(canaryMs, stable, spec.getMaxRatio(), needed);
+    double minDeltaMs = spec.getMinDeltaMs() != null ? spec.getMinDeltaMs() : DEFAULT_MIN_DELTA_MS;
+    Check ratio = spec.getMaxRatio() == null ? null : ratio(canaryMs, stable, spec.getMaxRatio(), minDeltaMs, needed);
 
     Check decisive = pick(absolute, ratio);
     String message = decisive.message();
@@ -68,7 +71,7 @@ final class LatencyP99 {
         "canary p99 " + millis(canaryMs) + (pass ? " within " : " above the limit of ") + millis(maxMs));
   }
 
-  private static Check ratio(double canaryMs, RevisionWindow stable, double maxRatio, int needed) {
+  private static Check ratio(double canaryMs, RevisionWindow stable, double maxRatio, double minDeltaMs, int needed) {
     if (stable == null) {
       return new Check(Verdict.Inconclusive, null, maxRatio,
           "no stable revision to compare the canary p99 (" + millis(canaryMs) + ") with");
@@ -85,10 +88,12 @@ final class LatencyP99 {
       return new Check(Verdict.Inconclusive, null, maxRatio, "the stable p99 is 0; no ratio to take");
     }
     double ratio = canaryMs / stableMs;
-    boolean pass = ratio <= maxRatio;
+    boolean withinNoise = canaryMs - stableMs <= minDeltaMs;
+    boolean pass = ratio <= maxRatio || withinNoise;
     return new Check(pass ? Verdict.Pass : Verdict.Fail, ratio, maxRatio,
-        String.format(Locale.ROOT, "canary p99 %s is %.2fx the stable p99 %s (%s %.2fx)", millis(canaryMs),
-            ratio, millis(stableMs), pass ? "max" : "above the max of", maxRatio));
+        String.format(Locale.ROOT, "canary p99 %s is %.2fx the stable p99 %s (%s %.2fx%s)", millis(canaryMs),
+            ratio, millis(stableMs), ratio <= maxRatio ? "max" : "above the max of", maxRatio,
+            withinNoise && ratio > maxRatio ? String.format(Locale.ROOT, ", but within %s of it", millis(minDeltaMs)) : ""));
   }
 
   /** Requests in a cumulative histogram: its +Inf bucket. */

@@ -1,5 +1,7 @@
 package io.modelship.operator.analysis;
 
+import io.modelship.operator.api.spec.GateSpec;
+
 import static io.modelship.operator.analysis.Fixtures.errorRate;
 import static io.modelship.operator.analysis.Fixtures.gate;
 import static io.modelship.operator.analysis.Fixtures.latency;
@@ -226,7 +228,9 @@ class MetricsCanaryAnalysisTest {
 
   @Test
   void latencyP99AgainstTheStableRevisionOverTheSameWindow() {
-    ModelDeployment mdep = mdep(50, latency(null, 2.0));
+    GateSpec gate = latency(null, 2.0);
+    gate.getLatencyP99().setMinDeltaMs(0.0);
+    ModelDeployment mdep = mdep(50, gate);
     pages.put("canary-1", page().text());
     pages.put("stable-1", page().add("success", 5000, 0.2).text());
     analysis.evaluate(request(mdep, List.of(canary1), List.of(stable1)));
@@ -241,6 +245,23 @@ class MetricsCanaryAnalysisTest {
     assertThat(result.getThreshold()).isEqualTo(2.0);
     assertThat(result.getVerdict()).isEqualTo(Verdict.Fail);
     assertThat(result.getMessage()).contains("canary p99 10.0 ms is 2.00x the stable p99 5.0 ms");
+  }
+
+  @Test
+  void aRatioOverTheLimitButWithinTheNoiseFloorPasses() {
+    // The same windows as above: 9.95 ms vs 4.97 ms is 2.0x, but only 4.98 ms apart, under the 5 ms default.
+    ModelDeployment mdep = mdep(50, latency(null, 1.5));
+    pages.put("canary-1", page().text());
+    pages.put("stable-1", page().add("success", 5000, 0.2).text());
+    analysis.evaluate(request(mdep, List.of(canary1), List.of(stable1)));
+    pages.put("canary-1", page().add("success", 100, 0.008).text());
+    pages.put("stable-1", page().add("success", 5000, 0.2).add("success", 100, 0.003).text());
+
+    GateResultStatus result = gate(analysis.evaluate(request(mdep, List.of(canary1), List.of(stable1))),
+        "latencyP99");
+
+    assertThat(result.getVerdict()).isEqualTo(Verdict.Pass);
+    assertThat(result.getMessage()).contains("above the max of 1.50x", "within 5.0 ms");
   }
 
   @Test
