@@ -23,6 +23,26 @@ public final class PodSignals {
         .findFirst();
   }
 
+  /**
+   * Why pods that are scheduled are not ready yet, as a CamelCase reason: the artifact is still downloading, or
+   * the model is loading and warming up. Empty when no pod says.
+   */
+  public static Optional<String> startingReason(List<Pod> pods) {
+    boolean fetching = pods.stream()
+        .filter(p -> p.getStatus() != null && p.getStatus().getInitContainerStatuses() != null)
+        .flatMap(p -> p.getStatus().getInitContainerStatuses().stream())
+        .anyMatch(s -> RevisionDeployment.FETCH_CONTAINER.equals(s.getName()) && s.getState() != null && s.getState().getRunning() != null);
+    if (fetching) {
+      return Optional.of("FetchingArtifact");
+    }
+    boolean warming = pods.stream()
+        .filter(p -> p.getStatus() != null && p.getStatus().getContainerStatuses() != null)
+        .flatMap(p -> p.getStatus().getContainerStatuses().stream())
+        .anyMatch(s -> RevisionDeployment.SERVE_CONTAINER.equals(s.getName()) && s.getState() != null
+            && s.getState().getRunning() != null && !Boolean.TRUE.equals(s.getReady()));
+    return warming ? Optional.of("WarmingUp") : Optional.empty();
+  }
+
   /** A model-server container the kubelet keeps restarting. */
   public static Optional<String> crashLooping(List<Pod> pods) {
     return pods.stream()

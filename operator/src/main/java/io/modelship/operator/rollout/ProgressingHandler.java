@@ -85,8 +85,14 @@ final class ProgressingHandler implements PhaseHandler {
             "step %d (weight %d%%) not reached in %s: %d/%d canary pods ready".formatted(
                 step, weight, human(settings.progressDeadline()), canaryReady, plan.canaryTarget()));
       }
-      return stay(v, canary, Phase.Progressing, "WaitingForCanaryPods",
-          "step %d (weight %d%%): %d/%d canary pods ready and warm".formatted(step, weight, canaryReady, plan.canaryTarget()));
+      String reason = PodSignals.startingReason(pods).orElse("WaitingForCanaryPods");
+      return stay(v, canary, Phase.Progressing, reason,
+          "step %d (weight %d%%): %d/%d canary pods ready and warm%s".formatted(step, weight, canaryReady, plan.canaryTarget(),
+              switch (reason) {
+                case "FetchingArtifact" -> "; downloading the artifact";
+                case "WarmingUp" -> "; loading and warming up the model";
+                default -> "";
+              }));
     }
     if (reachedAt == null) {
       // The pause and the gates count from here: traffic at this step's weight starts now, not when it was asked.

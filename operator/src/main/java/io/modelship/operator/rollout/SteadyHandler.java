@@ -78,8 +78,8 @@ final class SteadyHandler implements PhaseHandler {
       t = new Transition(Phase.Pending, "WaitingForCapacity", "revision %s waits for a node with free GPUs: %s".formatted(v.target(), gpu.get()));
     } else {
       int ready = target.map(ObservedRevision::readyReplicas).orElse(0);
-      t = new Transition(Phase.Pending, "Pending", "revision %s has %d/%d pods ready; nothing serves yet"
-          .formatted(v.target(), ready, v.settings().replicas()));
+      t = new Transition(Phase.Pending, PodSignals.startingReason(pods).orElse("Pending"),
+          "revision %s has %d/%d pods ready; nothing serves yet".formatted(v.target(), ready, v.settings().replicas()));
     }
     t.failedRevision = retry ? null : failed;
     return t;
