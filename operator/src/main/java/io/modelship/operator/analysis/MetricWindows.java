@@ -46,6 +46,23 @@ final class MetricWindows {
 
   /** Records this round's scrapes of one revision's pods as their new baseline and returns the window they end. */
   RevisionWindow advance(String deployment, String model, List<PodScrape> scrapes) {
+    return advance(deployment, model, scrapes, Baselines.MOVE);
+  }
+
+  /** What a round does to the pods' baselines. */
+  enum Baselines {
+    /** Every scrape becomes its pod's new baseline. */
+    MOVE,
+    /**
+     * Pods that have a baseline keep it, so the next window spans this interval too (too little traffic to judge
+     * is carried forward instead of thrown away); pods seen for the first time record theirs.
+     */
+    POOL,
+    /** Nothing is recorded: only look at the window. */
+    PEEK
+  }
+
+  RevisionWindow advance(String deployment, String model, List<PodScrape> scrapes, Baselines baselines) {
     Map<String, Map<Series, Double>> pods = previous.computeIfAbsent(deployment, d -> new ConcurrentHashMap<>());
     RevisionWindow.Builder window = new RevisionWindow.Builder();
     for (PodScrape scrape : scrapes) {
@@ -62,7 +79,11 @@ final class MetricWindows {
         window.unreadable(e.getMessage());
         continue;
       }
-      Map<Series, Double> before = pods.put(uid, current);
+      Map<Series, Double> before = switch (baselines) {
+        case MOVE -> pods.put(uid, current);
+        case POOL -> pods.containsKey(uid) ? pods.get(uid) : pods.put(uid, current);
+        case PEEK -> pods.get(uid);
+      };
       if (before == null) {
         window.baseline();
       } else {

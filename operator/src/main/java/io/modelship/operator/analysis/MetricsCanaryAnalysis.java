@@ -114,8 +114,14 @@ public final class MetricsCanaryAnalysis implements CanaryAnalysis, AutoCloseabl
       windows.retain(deployment, live);
       List<PodScrape> canaryScrapes = scrapeAll(canaryPods);
       List<PodScrape> stableScrapes = scrapeAll(stablePods);
-      canary = windows.advance(deployment, model, canaryScrapes);
-      stable = request.stableRevision() == null ? null : windows.advance(deployment, model, stableScrapes);
+      // A canary window too thin to judge is pooled with the next one (both revisions keep their baselines, so
+      // canary and stable still cover the same span): a failing canary with little traffic is judged in a few
+      // intervals instead of never.
+      boolean thin = windows.advance(deployment, model, canaryScrapes, MetricWindows.Baselines.PEEK)
+          .requestsExcept(ServerMetricNames.NOT_JUDGED_OUTCOMES) < Math.max(minRequests, 1);
+      var baselines = thin ? MetricWindows.Baselines.POOL : MetricWindows.Baselines.MOVE;
+      canary = windows.advance(deployment, model, canaryScrapes, baselines);
+      stable = request.stableRevision() == null ? null : windows.advance(deployment, model, stableScrapes, baselines);
     }
 
     PrometheusQuery.Substitutions substitutions = new PrometheusQuery.Substitutions(request.canaryRevision(),

@@ -196,6 +196,29 @@ class MetricsCanaryAnalysisTest {
   }
 
   @Test
+  void thinWindowsArePooledUntilThereAreEnoughRequestsToJudge() {
+    ModelDeployment mdep = mdep(50, errorRate(0.01));
+    pages.put("canary-1", page().text());
+    analysis.evaluate(request(mdep, List.of(canary1), List.of()));
+    pages.put("canary-1", page().add("success", 20, 0.004).add("server_error", 19, 0.004).text());
+    assertThat(gate(analysis.evaluate(request(mdep, List.of(canary1), List.of())), "errorRate").getVerdict())
+        .isEqualTo(Verdict.Inconclusive);
+    // 31 more requests: alone still too few, but pooled with the 39 before they make a window of 70.
+    pages.put("canary-1", page().add("success", 40, 0.004).add("server_error", 30, 0.004).text());
+
+    GateResultStatus pooled = gate(analysis.evaluate(request(mdep, List.of(canary1), List.of())), "errorRate");
+
+    assertThat(pooled.getVerdict()).isEqualTo(Verdict.Fail);
+    assertThat(pooled.getValue()).isCloseTo(30 / 70.0, within(1e-9));
+    assertThat(pooled.getMessage()).startsWith("too many server errors: 30 of 70 canary requests failed");
+
+    // Once judged, the window moves on: the next one starts from here.
+    pages.put("canary-1", page().add("success", 100, 0.004).add("server_error", 30, 0.004).text());
+    assertThat(gate(analysis.evaluate(request(mdep, List.of(canary1), List.of())), "errorRate").getVerdict())
+        .isEqualTo(Verdict.Pass);
+  }
+
+  @Test
   void anIdleCanaryIsInconclusiveEvenWhenMinRequestsIsZero() {
     ModelDeployment mdep = mdep(0, errorRate(0.01));
     pages.put("canary-1", page().text());
