@@ -378,7 +378,7 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment> {
     var conditions = new Conditions(previous.getConditions(), generation(mdep), clock);
     var status = Serialization.jsonMapper().convertValue(previous, ModelDeploymentStatus.class);
     status.setObservedGeneration(generation(mdep));
-    stable.ifPresent(s -> status.setStable(RevisionStatuses.of(mdep, s.hash(), Optional.of(s), previous)));
+    stable.ifPresent(s -> status.setStable(RevisionStatuses.of(mdep, previous, s.hash(), Optional.of(s))));
     status.setPhase(stable.isPresent() ? Phase.Degraded : Phase.Failed);
     String serving = stable.map(s -> "; revision %s keeps serving".formatted(s.hash())).orElse("");
     conditions.set(READY, FALSE, "InvalidSpec", message + serving);

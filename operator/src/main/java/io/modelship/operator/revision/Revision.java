@@ -63,11 +63,7 @@ public record Revision(String hash, RevisionTemplate template) {
   }
 
   static String hashOf(Object value) {
-    try {
-      return sha256Hex(CANONICAL.writeValueAsBytes(value)).substring(0, HASH_LENGTH);
-    } catch (JsonProcessingException e) {
-      throw new IllegalStateException("revision template is not serializable", e);
-    }
+    return canonicalHash(value).substring(0, HASH_LENGTH);
   }
 
   /** SHA-256 of the canonical JSON of any object: the same value always gives the same text. */

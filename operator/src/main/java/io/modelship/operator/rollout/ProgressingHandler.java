@@ -22,7 +22,7 @@ final class ProgressingHandler implements PhaseHandler {
 
   @Override
   public Transition next(RolloutView v) {
-    CanaryStatus canary = copy(v.previous().getCanary());
+    CanaryStatus canary = RevisionStatuses.canaryCopy(v);
     var settings = v.settings();
 
     if (!canary.getRevision().equals(v.target())) {
@@ -158,9 +158,8 @@ final class ProgressingHandler implements PhaseHandler {
 
   static Transition stay(RolloutView v, CanaryStatus canary, Phase phase, String reason, String message) {
     var t = new Transition(phase, reason, message);
-    t.stable = RevisionStatuses.of(v.mdep(), v.stable().map(ObservedRevision::hash).orElse(v.previous().getStable().getRevision()),
-        v.stable(), v.previous());
-    RevisionStatuses.fill(canary, v.mdep(), canary.getRevision(), v.canary(), v.previous());
+    t.stable = RevisionStatuses.stable(v);
+    RevisionStatuses.fill(canary, v, canary.getRevision(), v.canary());
     int canaryReady = v.canary().map(ObservedRevision::readyReplicas).orElse(0);
     int stableReady = v.stable().map(ObservedRevision::readyReplicas).orElse(0);
     canary.setWeight(v.settings().gatewayApi().isPresent()
@@ -193,9 +192,5 @@ final class ProgressingHandler implements PhaseHandler {
   static String human(Duration d) {
     long s = Math.max(0, d.getSeconds());
     return s >= 3600 ? "%dh%02dm".formatted(s / 3600, (s % 3600) / 60) : s >= 60 ? "%dm%02ds".formatted(s / 60, s % 60) : s + "s";
-  }
-
-  private static CanaryStatus copy(CanaryStatus c) {
-    return io.fabric8.kubernetes.client.utils.Serialization.jsonMapper().convertValue(c, CanaryStatus.class);
   }
 }

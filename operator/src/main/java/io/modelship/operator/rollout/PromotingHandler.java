@@ -13,8 +13,7 @@ final class PromotingHandler implements PhaseHandler {
 
   @Override
   public Transition next(RolloutView v) {
-    CanaryStatus canary = io.fabric8.kubernetes.client.utils.Serialization.jsonMapper()
-        .convertValue(v.previous().getCanary(), CanaryStatus.class);
+    CanaryStatus canary = RevisionStatuses.canaryCopy(v);
     if (!canary.getRevision().equals(v.target()) || v.has(Command.ABORT)) {
       return Rollbacks.rollBack(v, canary, Outcome.Aborted, v.has(Command.ABORT) ? "Aborted" : "Superseded",
           v.has(Command.ABORT) ? "aborted by the modelship.io/abort annotation" : "the spec now asks for revision " + v.target());
@@ -23,7 +22,7 @@ final class PromotingHandler implements PhaseHandler {
     int ready = v.canary().map(ObservedRevision::readyReplicas).orElse(0);
     if (ready >= n) {
       var t = new Transition(Phase.Stable, "Promoted", "revision %s serves all traffic with %d/%d pods ready".formatted(canary.getRevision(), ready, n));
-      t.stable = RevisionStatuses.of(v.mdep(), canary.getRevision(), v.canary(), v.previous());
+      t.stable = RevisionStatuses.of(v, canary.getRevision(), v.canary());
       t.canary = null;
       t.failedRevision = null;
       t.ended = Rollbacks.ended(v, t.stable, Outcome.Promoted, "every step passed");

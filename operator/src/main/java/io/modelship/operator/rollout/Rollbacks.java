@@ -13,8 +13,7 @@ final class Rollbacks {
   /** Traffic goes back to stable at once; the canary is remembered so it is not tried again. */
   static Transition rollBack(RolloutView v, CanaryStatus canary, Outcome outcome, String reason, String message) {
     var t = new Transition(Phase.RollingBack, reason, message);
-    t.stable = RevisionStatuses.of(v.mdep(), v.stable().map(s -> s.hash()).orElse(v.previous().getStable().getRevision()),
-        v.stable(), v.previous());
+    t.stable = RevisionStatuses.stable(v);
     t.canary = null;
     t.failedRevision = canary.getRevision();
     t.ended = ended(v, canary, outcome, reason + ": " + message);

@@ -15,8 +15,7 @@ final class RollingBackHandler implements PhaseHandler {
         "revision %s was rolled back (%s); revision %s %s".formatted(v.previous().getFailedRevision(), why,
             stable.map(ObservedRevision::hash).orElse("-"),
             restored ? "serves all traffic" : "is scaling back to full size"));
-    t.stable = RevisionStatuses.of(v.mdep(), stable.map(ObservedRevision::hash).orElse(v.previous().getStable().getRevision()),
-        stable, v.previous());
+    t.stable = RevisionStatuses.stable(v);
     t.failedRevision = v.previous().getFailedRevision();
     return t;
   }

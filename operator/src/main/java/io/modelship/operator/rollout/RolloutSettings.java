@@ -53,8 +53,4 @@ public record RolloutSettings(
   public Duration pause(int index) {
     return Durations.parse(step(index).getPause(), Duration.ZERO);
   }
-
-  public boolean swapMode() {
-    return surge == 0;
-  }
 }

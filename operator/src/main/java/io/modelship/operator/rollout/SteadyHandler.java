@@ -21,7 +21,7 @@ final class SteadyHandler implements PhaseHandler {
       return firstRevision(v, failed, retry);
     }
     ObservedRevision stable = v.stable().get();
-    var stableStatus = RevisionStatuses.of(v.mdep(), stable.hash(), v.stable(), v.previous());
+    var stableStatus = RevisionStatuses.of(v, stable.hash(), v.stable());
     if (stable.hash().equals(v.target())) {
       var t = new Transition(Phase.Stable, stable.isReady() ? "RevisionReady" : "StableNotReady",
           "revision %s serves with %d/%d pods ready".formatted(stable.hash(), stable.readyReplicas(), stable.desiredReplicas()));
@@ -37,7 +37,7 @@ final class SteadyHandler implements PhaseHandler {
       return t;
     }
     var canary = new CanaryStatus();
-    RevisionStatuses.fill(canary, v.mdep(), v.target(), v.targetObserved(), v.previous());
+    RevisionStatuses.fill(canary, v, v.target(), v.targetObserved());
     canary.setStep(0);
     canary.setWeight(0);
     canary.setStartedAt(v.now().toString());
@@ -62,7 +62,7 @@ final class SteadyHandler implements PhaseHandler {
     if (target.map(ObservedRevision::isReady).orElse(false)) {
       var t = new Transition(Phase.Stable, "RevisionReady", "revision %s serves with %d/%d pods ready"
           .formatted(v.target(), target.get().readyReplicas(), target.get().desiredReplicas()));
-      t.stable = RevisionStatuses.of(v.mdep(), v.target(), target, v.previous());
+      t.stable = RevisionStatuses.of(v, v.target(), target);
       return t.note(false, "RevisionReady", t.message);
     }
     var pods = target.map(ObservedRevision::pods).orElse(java.util.List.of());
