@@ -16,7 +16,8 @@ public record OperatorConfig(
     int healthPort,
     boolean leaderElection,
     String leaseNamespace,
-    Duration rolloutPoll) {
+    Duration rolloutPoll,
+    Duration specRecheck) {
 
   public static final String DEFAULT_MODEL_SERVER_IMAGE = "ghcr.io/modelship/model-server:0.1.0";
 
@@ -31,7 +32,9 @@ public record OperatorConfig(
         port(env.getOrDefault("MODELSHIP_HEALTH_PORT", "8081")),
         Boolean.parseBoolean(env.getOrDefault("MODELSHIP_LEADER_ELECTION", "false")),
         env.getOrDefault("POD_NAMESPACE", "default"),
-        Duration.ofMillis(Long.parseLong(env.getOrDefault("MODELSHIP_ROLLOUT_POLL_MS", "5000"))));
+        Duration.ofMillis(Long.parseLong(env.getOrDefault("MODELSHIP_ROLLOUT_POLL_MS", "5000"))),
+        // An invalid spec may be fixed by creating a Secret, which is not watched: look again this often.
+        Duration.ofMillis(Long.parseLong(env.getOrDefault("MODELSHIP_SPEC_RECHECK_MS", "30000"))));
   }
 
   private static int port(String value) {
@@ -46,9 +49,12 @@ public record OperatorConfig(
     throw new IllegalArgumentException("MODELSHIP_HEALTH_PORT must be a port number (0-65535), not '" + value + "'");
   }
 
-  /** The same settings, polling rollouts at most this far apart (tests move a clock and poll fast). */
-  public OperatorConfig withRolloutPoll(Duration poll) {
-    return new OperatorConfig(modelServerImage, watchNamespaces, healthPort, leaderElection, leaseNamespace, poll);
+  /**
+   * The same settings, looking again without an event at most this far apart, for rollouts and invalid specs alike
+   * (tests move a clock and poll fast).
+   */
+  public OperatorConfig withPolling(Duration poll) {
+    return new OperatorConfig(modelServerImage, watchNamespaces, healthPort, leaderElection, leaseNamespace, poll, poll);
   }
 
   /** Settings for tests and tools: the default image, every namespace, no leader election. */

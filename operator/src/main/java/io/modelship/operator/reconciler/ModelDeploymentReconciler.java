@@ -81,8 +81,6 @@ import org.slf4j.LoggerFactory;
 @ControllerConfiguration(name = ModelDeploymentReconciler.NAME, generationAwareEventProcessing = false)
 public class ModelDeploymentReconciler implements Reconciler<ModelDeployment> {
   public static final String NAME = "modeldeployment";
-  /** An invalid spec may be fixed by creating a Secret, which we do not watch: look again this often. */
-  static final Duration INVALID_SPEC_RECHECK = Duration.ofSeconds(30);
   static final int HISTORY_LIMIT = 10;
   /** Ready=False reasons a person must act on; the others are just the way there. */
   private static final Set<String> WARNING_REASONS = Set.of("InvalidSpec", "FetchFailed", "CrashLoop");
@@ -156,7 +154,7 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment> {
       // Nothing is deployed from an invalid spec; whatever already runs keeps running as it is.
       var status = invalidSpecStatus(mdep, previous, stable, String.join("; ", problems));
       record(mdep, context, previous, status, List.of(), events);
-      return UpdateControl.<ModelDeployment>noUpdate().rescheduleAfter(INVALID_SPEC_RECHECK);
+      return UpdateControl.<ModelDeployment>noUpdate().rescheduleAfter(config.specRecheck());
     }
 
     var settings = RolloutSettings.of(mdep.getSpec());

@@ -240,9 +240,15 @@ class ModelDeploymentScenarioTest {
     });
     assertThat(k8s.deployments()).extracting(d -> d.getMetadata().getName()).containsExactly(name);
 
-    // Creating the Secret is enough: the operator looks again by itself.
+    // Creating the Secret is enough: the operator looks again by itself, and the new source starts as a canary.
     k8s.client.resource(new SecretBuilder().withNewMetadata().withName("missing").withNamespace(NAMESPACE).endMetadata()
         .addToStringData("AWS_ACCESS_KEY_ID", "AKIAEXAMPLE").addToStringData("AWS_SECRET_ACCESS_KEY", "example-secret").build()).create();
+    await().atMost(TIMEOUT).untilAsserted(() -> {
+      var status = k8s.get("steady").getStatus();
+      assertThat(status.getPhase()).isEqualTo(Phase.Progressing);
+      assertThat(status.getStable().getRevision()).isEqualTo(name.substring("steady-".length()));
+      assertThat(k8s.deployments()).hasSize(2);
+    });
   }
 
   @Test

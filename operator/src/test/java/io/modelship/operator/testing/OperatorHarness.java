@@ -105,7 +105,7 @@ public final class OperatorHarness implements AutoCloseable {
   }
 
   public OperatorHarness start() {
-    operator = new ModelshipOperator(client, OperatorConfig.defaults().withRolloutPoll(Duration.ofMillis(200)), metrics, clock, analysis,
+    operator = new ModelshipOperator(client, OperatorConfig.defaults().withPolling(Duration.ofMillis(200)), metrics, clock, analysis,
         o -> o.withReconciliationMaxInterval(MAX_RECONCILE_INTERVAL));
     operator.start();
     return this;
