@@ -2,7 +2,8 @@ package io.modelship.server.fetch;
 
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.LinkedHashMap;
+import io.modelship.server.cli.Flags;
+import io.modelship.server.cli.Flags.Option;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -28,9 +29,6 @@ record FetchOptions(
     RetryPolicy retry,
     Duration stallTimeout,
     long progressIntervalMillis) {
-
-  /** One option: its flag, its variable, its default (null: none), and what it means in --help. */
-  record Option(String flag, String variable, String defaultValue, String help) {}
 
   static final List<Option> OPTIONS =
       List.of(
@@ -72,71 +70,27 @@ record FetchOptions(
   private static final Pattern SHA256 = Pattern.compile("[0-9a-fA-F]{64}");
 
   static String help() {
-    StringBuilder out =
-        new StringBuilder(
-            "usage: model-server fetch --source URI [options]\n\n"
-                + "Downloads a model artifact into the model directory, verifies its SHA-256 and records it in\n"
-                + "<model-dir>/.modelship/artifact.json and the termination message.\n"
-                + "Every option also reads the environment variable shown; a flag wins over its variable.\n\n");
-    for (Option option : OPTIONS) {
-      out.append(String.format(Locale.ROOT, "  %-34s %s%n", option.flag() + " VALUE", option.variable()));
-      out.append("      ").append(option.help());
-      if (option.defaultValue() != null) {
-        out.append(" (default ").append(option.defaultValue()).append(')');
-      }
-      out.append('\n');
-    }
-    out.append(
-        "\nExit codes: 0 success, 2 usage error, 3 permanent failure (not found, access denied, digest mismatch,\n"
-            + "MLflow version not READY, alias missing), 4 retryable failure after the in-process retries ran out.\n");
-    return out.toString();
+    return "usage: model-server fetch --source URI [options]\n\n"
+        + "Downloads a model artifact into the model directory, verifies its SHA-256 and records it in\n"
+        + "<model-dir>/.modelship/artifact.json and the termination message.\n"
+        + "Every option also reads the environment variable shown; a flag wins over its variable.\n\n"
+        + Flags.describe(OPTIONS)
+        + "\nExit codes: 0 success, 2 usage error, 3 permanent failure (not found, access denied, digest mismatch,\n"
+        + "MLflow version not READY, alias missing), 4 retryable failure after the in-process retries ran out.\n";
   }
 
   static boolean wantsHelp(String[] args) {
-    for (String arg : args) {
-      if (arg.equals("--help") || arg.equals("-h")) {
-        return true;
-      }
-    }
-    return false;
+    return Flags.wantsHelp(args);
   }
 
   static FetchOptions parse(String[] args, Map<String, String> env) {
-    Map<String, String> values = new LinkedHashMap<>();
-    for (Option option : OPTIONS) {
-      String fromEnv = env.get(option.variable());
-      if (fromEnv != null && !fromEnv.isBlank()) {
-        values.put(option.flag(), fromEnv.strip());
-      }
+    try {
+      return validate(Flags.resolve(OPTIONS, args, env));
+    } catch (FetchFailure e) {
+      throw e;
+    } catch (IllegalArgumentException e) {
+      throw FetchFailure.usage(e.getMessage());
     }
-    for (int i = 0; i < args.length; i++) {
-      String arg = args[i];
-      String flag = arg;
-      String value;
-      int equals = arg.indexOf('=');
-      if (arg.startsWith("--") && equals > 0) {
-        flag = arg.substring(0, equals);
-        value = arg.substring(equals + 1);
-      } else if (i + 1 < args.length) {
-        value = args[++i];
-      } else {
-        value = null;
-      }
-      String known = flag;
-      if (OPTIONS.stream().noneMatch(option -> option.flag().equals(known))) {
-        throw FetchFailure.usage("unknown option '" + flag + "' (see model-server fetch --help)");
-      }
-      if (value == null) {
-        throw FetchFailure.usage("option " + flag + " needs a value");
-      }
-      values.put(flag, value);
-    }
-    for (Option option : OPTIONS) {
-      if (option.defaultValue() != null) {
-        values.putIfAbsent(option.flag(), option.defaultValue());
-      }
-    }
-    return validate(values);
   }
 
   private static FetchOptions validate(Map<String, String> v) {

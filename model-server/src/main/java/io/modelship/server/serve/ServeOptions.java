@@ -3,7 +3,8 @@ package io.modelship.server.serve;
 import io.modelship.server.serve.model.DevicePreference;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.LinkedHashMap;
+import io.modelship.server.cli.Flags;
+import io.modelship.server.cli.Flags.Option;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -29,9 +30,6 @@ public record ServeOptions(
     int maxQueue,
     Duration drainDelay,
     int warmupHttpRequests) {
-
-  /** One option of the contract: its flag, its variable, its default and what it means. */
-  private record Option(String flag, String variable, String defaultValue, String meaning) {}
 
   private static final List<Option> OPTIONS =
       List.of(
@@ -67,40 +65,14 @@ public record ServeOptions(
   public record Parsed(Optional<ServeOptions> options, Optional<String> problem, boolean help) {}
 
   public static Parsed parse(String[] args, Map<String, String> env) {
-    Map<String, String> given = new LinkedHashMap<>();
-    for (int i = 0; i < args.length; i++) {
-      String arg = args[i];
-      if (arg.equals("--help") || arg.equals("-h")) {
-        return new Parsed(Optional.empty(), Optional.empty(), true);
-      }
-      String flag = arg;
-      String value = null;
-      int equals = arg.indexOf('=');
-      if (equals > 0) {
-        flag = arg.substring(0, equals);
-        value = arg.substring(equals + 1);
-      }
-      String name = flag;
-      if (OPTIONS.stream().noneMatch(o -> o.flag.equals(name))) {
-        return problem("unknown option " + arg);
-      }
-      if (value == null) {
-        if (i + 1 >= args.length) {
-          return problem(flag + " needs a value");
-        }
-        value = args[++i];
-      }
-      given.put(flag, value);
+    if (Flags.wantsHelp(args)) {
+      return new Parsed(Optional.empty(), Optional.empty(), true);
     }
-    Map<String, String> values = new LinkedHashMap<>();
-    for (Option option : OPTIONS) {
-      String value = given.getOrDefault(option.flag, env.get(option.variable));
-      if (value == null || value.isBlank()) {
-        value = option.defaultValue;
-      }
-      if (value != null) {
-        values.put(option.flag, value.strip());
-      }
+    Map<String, String> values;
+    try {
+      values = Flags.resolve(OPTIONS, args, env);
+    } catch (IllegalArgumentException e) {
+      return problem(e.getMessage());
     }
     try {
       Optional<DevicePreference> device = DevicePreference.parse(values.get("--device"));
@@ -159,19 +131,10 @@ public record ServeOptions(
   }
 
   public static String help() {
-    StringBuilder text = new StringBuilder("usage: model-server serve [options]\n\n");
-    text.append("Serves one ONNX model over KServe v2 REST, DJL Serving's /ping and /predictions, and /metrics.\n");
-    text.append("Every option also reads the environment variable shown; a flag wins over its variable.\n\n");
-    int flagWidth = OPTIONS.stream().mapToInt(o -> o.flag.length() + " VALUE".length()).max().orElse(0);
-    int variableWidth = OPTIONS.stream().mapToInt(o -> o.variable.length()).max().orElse(0);
-    String line = "  %-" + flagWidth + "s  %-" + variableWidth + "s  %s%n";
-    for (Option option : OPTIONS) {
-      text.append(String.format(line, option.flag + " VALUE", option.variable, option.meaning));
-      if (option.defaultValue != null) {
-        text.append(String.format(line, "", "", "default: " + option.defaultValue));
-      }
-    }
-    return text.toString();
+    return "usage: model-server serve [options]\n\n"
+        + "Serves one ONNX model over KServe v2 REST, DJL Serving's /ping and /predictions, and /metrics.\n"
+        + "Every option also reads the environment variable shown; a flag wins over its variable.\n\n"
+        + Flags.describe(OPTIONS);
   }
 
   /** Settings for tests and benchmarks: contract defaults, a model directory and a port. */
