@@ -16,6 +16,7 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRoute;
+import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
@@ -66,6 +67,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import java.util.stream.Collectors;
@@ -82,6 +84,7 @@ import org.slf4j.LoggerFactory;
 public class ModelDeploymentReconciler implements Reconciler<ModelDeployment> {
   public static final String NAME = "modeldeployment";
   static final int HISTORY_LIMIT = 10;
+  static final String HTTPROUTE_CRD = "httproutes.gateway.networking.k8s.io";
   /** Ready=False reasons a person must act on; the others are just the way there. */
   private static final Set<String> WARNING_REASONS = Set.of("InvalidSpec", "FetchFailed", "CrashLoop");
 
@@ -92,6 +95,8 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment> {
   private final CanaryAnalysis analysis;
   private final RolloutMetrics metrics;
   private final AtomicLong reconciliations = new AtomicLong();
+  /** Whether the Gateway API's HTTPRoute kind existed when the informers started (so we can watch our routes). */
+  private final AtomicBoolean gatewayApiInstalled = new AtomicBoolean();
 
   public ModelDeploymentReconciler(OperatorConfig config, Clock clock, CanaryAnalysis analysis, RolloutMetrics metrics) {
     this.config = config;
@@ -102,7 +107,14 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment> {
 
   @Override
   public List<EventSource<?, ModelDeployment>> prepareEventSources(EventSourceContext<ModelDeployment> context) {
-    return List.of(
+    List<EventSource<?, ModelDeployment>> sources = new ArrayList<>();
+    // An informer on a kind the cluster does not serve would keep the operator from starting, and Gateway API is
+    // optional: watch HTTPRoutes only where they exist.
+    gatewayApiInstalled.set(crdInstalled(context.getClient(), HTTPROUTE_CRD));
+    if (gatewayApiInstalled.get()) {
+      sources.add(ownedInformer(HTTPRoute.class, context));
+    }
+    sources.addAll(List.of(
         ownedInformer(Deployment.class, context),
         ownedInformer(Service.class, context),
         // Pods are owned by ReplicaSets, not by us: map them back through our label.
@@ -117,7 +129,17 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment> {
                           : Set.of(new ResourceID(owner, pod.getMetadata().getNamespace()));
                     })
                 .build(),
-            context));
+            context)));
+    return sources;
+  }
+
+  private static boolean crdInstalled(KubernetesClient client, String name) {
+    try {
+      return client.apiextensions().v1().customResourceDefinitions().withName(name).get() != null;
+    } catch (KubernetesClientException e) {
+      log.warn("cannot tell whether {} is installed ({}); the gatewayAPI traffic mode is off", name, e.getMessage());
+      return false;
+    }
   }
 
   private static <R extends HasMetadata> InformerEventSource<R, ModelDeployment> ownedInformer(
@@ -150,6 +172,11 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment> {
     List<String> problems =
         new SpecValidator((ns, name) -> Optional.ofNullable(client.secrets().inNamespace(ns).withName(name).get()))
             .validate(mdep);
+    if (RolloutSettings.of(mdep.getSpec()).gatewayApi().isPresent() && !gatewayApiInstalled.get()) {
+      problems = new ArrayList<>(problems);
+      problems.add("spec.rollout.traffic.gatewayAPI: this cluster served no HTTPRoute kind (" + HTTPROUTE_CRD
+          + ") when the operator started; install Gateway API and restart the operator, or use traffic.service");
+    }
     if (!problems.isEmpty()) {
       // Nothing is deployed from an invalid spec; whatever already runs keeps running as it is.
       var status = invalidSpecStatus(mdep, previous, stable, String.join("; ", problems));
@@ -236,9 +263,8 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment> {
     applier.apply(ClientService.desired(mdep), secondary(context, Service.class, mdep.getMetadata().getName()), context);
     settings.gatewayApi().ifPresent(gateway -> {
       if (!weights.isEmpty()) {
-        var route = context.getClient().resources(HTTPRoute.class).inNamespace(mdep.getMetadata().getNamespace())
-            .withName(gateway.getHttpRoute()).get();
-        applier.apply(TrafficRoute.desired(mdep, gateway, weights), Optional.ofNullable(route), context);
+        applier.apply(TrafficRoute.desired(mdep, gateway, weights),
+            secondary(context, HTTPRoute.class, gateway.getHttpRoute()), context);
       }
     });
     removeRevisionsNotIn(live, context, applier);

@@ -8,9 +8,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
-import io.javaoperatorsdk.operator.processing.event.NoEventSourceForClassException;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
-import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import io.modelship.operator.api.ModelDeployment;
 import io.modelship.operator.revision.Revision;
@@ -106,13 +104,8 @@ public final class Applier {
     if (applied == null || context == null) {
       return;
     }
-    EventSource<T, ModelDeployment> source;
-    try {
-      source = context.eventSourceRetriever().getEventSourceFor((Class<T>) applied.getClass());
-    } catch (NoEventSourceForClassException e) {
-      // Kinds we do not watch (HTTPRoute: Gateway API may not be installed) have no cache to fill.
-      return;
-    }
+    // Every kind we apply is watched (HTTPRoute only where Gateway API is installed, and only then applied).
+    var source = context.eventSourceRetriever().getEventSourceFor((Class<T>) applied.getClass());
     if (source instanceof InformerEventSource<T, ModelDeployment> informer) {
       var id = ResourceID.fromResource(applied);
       if (previous.isPresent()) {

@@ -50,7 +50,8 @@ class HelmChartTest {
       "modelship.io modeldeployments list",
       "modelship.io modeldeployments watch",
       "modelship.io modeldeployments patch",
-      "gateway.networking.k8s.io httproutes get",
+      "gateway.networking.k8s.io httproutes list",
+      "gateway.networking.k8s.io httproutes watch",
       "gateway.networking.k8s.io httproutes create",
       "gateway.networking.k8s.io httproutes patch",
       "modelship.io modeldeployments/status patch",
@@ -180,9 +181,10 @@ class HelmChartTest {
     });
     assertThat(triples(rules)).containsExactlyInAnyOrderElementsOf(EXPECTED_CLUSTER_RULES);
     assertThat(triples(rules)).filteredOn(t -> t.startsWith(" secrets ")).containsExactly(" secrets get");
-    // The CRD check reads one CRD, by name.
+    // The start-up checks read two CRDs, by name: ours, and whether Gateway API's HTTPRoute is served.
     assertThat(rules).filteredOn(r -> r.getResources().contains("customresourcedefinitions")).singleElement()
-        .satisfies(r -> assertThat(r.getResourceNames()).containsExactly(CustomResource.getCRDName(ModelDeployment.class)));
+        .satisfies(r -> assertThat(r.getResourceNames()).containsExactly(
+            CustomResource.getCRDName(ModelDeployment.class), "httproutes.gateway.networking.k8s.io"));
 
     ClusterRoleBinding binding = one(objects, ClusterRoleBinding.class);
     ServiceAccount account = one(objects, ServiceAccount.class);

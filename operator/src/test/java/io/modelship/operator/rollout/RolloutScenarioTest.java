@@ -322,16 +322,7 @@ class RolloutScenarioTest {
 
   @Test
   void gatewayApiWeightsFollowTheStepAndNeverReachAnUnreadyCanary() {
-    String stable = stableThenNewSource("routed", m -> {
-      var gateway = new TrafficSpec.GatewayApiTraffic();
-      gateway.setHttpRoute("routed");
-      var parent = new TrafficSpec.ParentRef();
-      parent.setName("inference-gateway");
-      gateway.setParentRefs(List.of(parent));
-      var traffic = new TrafficSpec();
-      traffic.setGatewayAPI(gateway);
-      ModelDeployments.rollout(m).setTraffic(traffic);
-    });
+    String stable = stableThenNewSource("routed", m -> ModelDeployments.rollout(m).setTraffic(gatewayTraffic("routed")));
     String canary = k8s.awaitOtherRevision("routed", stable);
     await().atMost(TIMEOUT).untilAsserted(() -> assertThat(weights("routed")).containsExactly(
         Map.entry(stable, 100), Map.entry(canary, 0)));
@@ -343,6 +334,23 @@ class RolloutScenarioTest {
         Map.entry(stable, 50), Map.entry(canary, 50)));
     passStep("routed");
     await().atMost(TIMEOUT).untilAsserted(() -> assertThat(weights("routed")).containsExactly(Map.entry(canary, 100)));
+  }
+
+  @Test
+  void gatewayApiTrafficWithoutGatewayApiInTheClusterIsAnInvalidSpec() throws Exception {
+    try (var bare = new OperatorHarness(false).start()) {
+      var mdep = ModelDeployments.s3("nogw", "s3://models/nogw/1/");
+      ModelDeployments.rollout(mdep).setTraffic(gatewayTraffic("nogw"));
+      bare.create(mdep);
+      await().atMost(TIMEOUT).untilAsserted(() -> {
+        var status = bare.get("nogw").getStatus();
+        assertThat(status.getPhase()).isEqualTo(Phase.Failed);
+        assertThat(condition(status, "Ready", "reason")).isEqualTo("InvalidSpec");
+        assertThat(status.getConditions()).anySatisfy(c -> assertThat(c.getMessage())
+            .contains("httproutes.gateway.networking.k8s.io", "install Gateway API and restart the operator"));
+      });
+      assertThat(bare.deployments()).isEmpty();
+    }
   }
 
   @Test
@@ -423,6 +431,17 @@ class RolloutScenarioTest {
     assertThat(phase(name)).as("phase after a restart").isEqualTo(phase);
     k8s.deployments().stream().filter(d -> uids.containsKey(d.getMetadata().getName()))
         .forEach(d -> assertThat(d.getMetadata().getUid()).as(d.getMetadata().getName()).isEqualTo(uids.get(d.getMetadata().getName())));
+  }
+
+  private static TrafficSpec gatewayTraffic(String route) {
+    var gateway = new TrafficSpec.GatewayApiTraffic();
+    gateway.setHttpRoute(route);
+    var parent = new TrafficSpec.ParentRef();
+    parent.setName("inference-gateway");
+    gateway.setParentRefs(List.of(parent));
+    var traffic = new TrafficSpec();
+    traffic.setGatewayAPI(gateway);
+    return traffic;
   }
 
   private void unschedulablePod(String deployment, String message) {

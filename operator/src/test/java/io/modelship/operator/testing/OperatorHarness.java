@@ -45,11 +45,26 @@ public final class OperatorHarness implements AutoCloseable {
   private ModelshipOperator operator;
 
   public OperatorHarness() throws Exception {
+    this(true);
+  }
+
+  /** @param gatewayApi whether the cluster serves Gateway API's HTTPRoute kind */
+  public OperatorHarness(boolean gatewayApi) throws Exception {
     server = new KubernetesMockServer(new Context(Serialization.jsonMapper()), new MockWebServer(), new HashMap<>(), dispatcher, false);
     server.init();
     client = server.createClient();
     try (InputStream crd = Files.newInputStream(committedCrd())) {
       client.resource(Serialization.unmarshal(crd, CustomResourceDefinition.class)).create();
+    }
+    if (gatewayApi) {
+      client.resource(new io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinitionBuilder()
+          .withNewMetadata().withName("httproutes.gateway.networking.k8s.io").endMetadata()
+          .withNewSpec().withGroup("gateway.networking.k8s.io").withScope("Namespaced")
+          .withNewNames().withKind("HTTPRoute").withPlural("httproutes").withSingular("httproute").endNames()
+          .addNewVersion().withName("v1").withServed(true).withStorage(true)
+          .withNewSchema().withNewOpenAPIV3Schema().withType("object").withXKubernetesPreserveUnknownFields(true)
+          .endOpenAPIV3Schema().endSchema().endVersion()
+          .endSpec().build()).create();
     }
     // Plays the Deployment controller for Deployments a test marked: every desired pod becomes ready.
     client.apps().deployments().inNamespace(NAMESPACE).inform(new ResourceEventHandler<>() {
