@@ -98,7 +98,7 @@ class ModelDeploymentScenarioTest {
     assertOwnedBy(perRevision, created);
 
     await().atMost(TIMEOUT).untilAsserted(() -> {
-      var status = k8s.get("sentiment").getStatus();
+      var status = k8s.status("sentiment");
       assertThat(status.getPhase()).isEqualTo(Phase.Pending);
       assertThat(condition(status.getConditions(), Conditions.READY).getStatus()).isEqualTo("False");
       assertThat(status.getObservedGeneration()).isEqualTo(created.getMetadata().getGeneration());
@@ -128,7 +128,7 @@ class ModelDeploymentScenarioTest {
     String first = awaitSingleRevisionDeployment("sentiment").getMetadata().getName();
     k8s.markReady(first);
     await().atMost(TIMEOUT).untilAsserted(() -> {
-      var status = k8s.get("sentiment").getStatus();
+      var status = k8s.status("sentiment");
       assertThat(status.getPhase()).isEqualTo(Phase.Stable);
       assertThat(status.getStable().getReadyReplicas()).isEqualTo(2);
       assertThat(condition(status.getConditions(), Conditions.READY).getStatus()).isEqualTo("True");
@@ -141,10 +141,10 @@ class ModelDeploymentScenarioTest {
     await().atMost(TIMEOUT).until(() -> k8s.deployments().size() == 2);
     String second = k8s.deployments().stream().map(d -> d.getMetadata().getName()).filter(n -> !n.equals(first)).findFirst().orElseThrow();
     await().atMost(TIMEOUT).untilAsserted(() -> {
-      var status = k8s.get("sentiment").getStatus();
+      var status = k8s.status("sentiment");
       assertThat(status.getPhase()).isEqualTo(Phase.Progressing);
       assertThat(status.getStable().getRevision()).isEqualTo(first.substring("sentiment-".length()));
-      assertThat(status.getCanary().getRevision()).isEqualTo(second.substring("sentiment-".length()));
+      assertThat(k8s.canary("sentiment").getRevision()).isEqualTo(second.substring("sentiment-".length()));
     });
     // The old revision keeps serving for as long as the new one is not ready.
     k8s.awaitReconciliations(2);
@@ -154,7 +154,7 @@ class ModelDeploymentScenarioTest {
     await().atMost(TIMEOUT).untilAsserted(() -> {
       assertThat(k8s.deployment(first)).isEmpty();
       assertThat(k8s.client.services().inNamespace(NAMESPACE).withName(first).get()).isNull();
-      var status = k8s.get("sentiment").getStatus();
+      var status = k8s.status("sentiment");
       assertThat(status.getPhase()).isEqualTo(Phase.Stable);
       assertThat(status.getStable().getRevision()).isEqualTo(second.substring("sentiment-".length()));
       assertThat(status.getCanary()).isNull();
@@ -170,7 +170,7 @@ class ModelDeploymentScenarioTest {
       mdep.getSpec().setReplicas(5);
     });
 
-    await().atMost(TIMEOUT).untilAsserted(() -> assertThat(k8s.deployment(name).orElseThrow().getSpec().getReplicas()).isEqualTo(5));
+    await().atMost(TIMEOUT).untilAsserted(() -> assertThat(k8s.replicas(name)).isEqualTo(5));
     assertThat(k8s.deployments()).hasSize(1);
   }
 
@@ -179,7 +179,7 @@ class ModelDeploymentScenarioTest {
     k8s.create(ModelDeployments.s3("quiet", "s3://models/quiet/1/"));
     String name = awaitSingleRevisionDeployment("quiet").getMetadata().getName();
     k8s.markReady(name);
-    await().atMost(TIMEOUT).until(() -> k8s.get("quiet").getStatus() != null && k8s.get("quiet").getStatus().getPhase() == Phase.Stable);
+    await().atMost(TIMEOUT).untilAsserted(() -> assertThat(k8s.phase("quiet")).isEqualTo(Phase.Stable));
     // Let the reconciles that our own writes triggered settle, then count.
     k8s.awaitReconciliations(2);
 
@@ -202,7 +202,7 @@ class ModelDeploymentScenarioTest {
     k8s.create(mdep);
 
     await().atMost(TIMEOUT).untilAsserted(() -> {
-      var status = k8s.get("broken").getStatus();
+      var status = k8s.status("broken");
       assertThat(status.getPhase()).isEqualTo(Phase.Failed);
       var ready = condition(status.getConditions(), Conditions.READY);
       assertThat(ready.getStatus()).isEqualTo("False");
@@ -225,7 +225,7 @@ class ModelDeploymentScenarioTest {
     k8s.create(ModelDeployments.s3("steady", "s3://models/steady/1/"));
     String name = awaitSingleRevisionDeployment("steady").getMetadata().getName();
     k8s.markReady(name);
-    await().atMost(TIMEOUT).until(() -> k8s.get("steady").getStatus().getPhase() == Phase.Stable);
+    await().atMost(TIMEOUT).untilAsserted(() -> assertThat(k8s.phase("steady")).isEqualTo(Phase.Stable));
 
     k8s.edit("steady", mdep -> {
       mdep.getSpec().getModel().getSource().getS3().setUri("s3://models/steady/2/");
@@ -233,7 +233,7 @@ class ModelDeploymentScenarioTest {
     });
 
     await().atMost(TIMEOUT).untilAsserted(() -> {
-      var status = k8s.get("steady").getStatus();
+      var status = k8s.status("steady");
       assertThat(status.getPhase()).isEqualTo(Phase.Degraded);
       assertThat(condition(status.getConditions(), Conditions.READY).getMessage()).contains("keeps serving");
       assertThat(status.getStable().getRevision()).isEqualTo(name.substring("steady-".length()));
@@ -244,7 +244,7 @@ class ModelDeploymentScenarioTest {
     k8s.client.resource(new SecretBuilder().withNewMetadata().withName("missing").withNamespace(NAMESPACE).endMetadata()
         .addToStringData("AWS_ACCESS_KEY_ID", "AKIAEXAMPLE").addToStringData("AWS_SECRET_ACCESS_KEY", "example-secret").build()).create();
     await().atMost(TIMEOUT).untilAsserted(() -> {
-      var status = k8s.get("steady").getStatus();
+      var status = k8s.status("steady");
       assertThat(status.getPhase()).isEqualTo(Phase.Progressing);
       assertThat(status.getStable().getRevision()).isEqualTo(name.substring("steady-".length()));
       assertThat(k8s.deployments()).hasSize(2);
@@ -261,9 +261,9 @@ class ModelDeploymentScenarioTest {
     k8s.markReady(d.getMetadata().getName());
 
     await().atMost(TIMEOUT).untilAsserted(() -> {
-      var status = k8s.get("digest").getStatus();
-      assertThat(status.getStable().getDigest()).isEqualTo(digest);
-      assertThat(status.getStable().getModelVersion()).isEqualTo("3");
+      var status = k8s.status("digest");
+      assertThat(k8s.stable("digest").getDigest()).isEqualTo(digest);
+      assertThat(k8s.stable("digest").getModelVersion()).isEqualTo("3");
       assertThat(condition(status.getConditions(), Conditions.ARTIFACT_RESOLVED).getStatus()).isEqualTo("True");
     });
   }
@@ -276,7 +276,7 @@ class ModelDeploymentScenarioTest {
         "{\"error\":\"artifact not found: s3://models/nofile/1/ has no objects\",\"exitCode\":3}");
 
     await().atMost(TIMEOUT).untilAsserted(() -> {
-      var status = k8s.get("nofile").getStatus();
+      var status = k8s.status("nofile");
       assertThat(status.getPhase()).isEqualTo(Phase.Failed);
       var resolved = condition(status.getConditions(), Conditions.ARTIFACT_RESOLVED);
       assertThat(resolved.getStatus()).isEqualTo("False");
@@ -295,7 +295,7 @@ class ModelDeploymentScenarioTest {
     k8s.restart();
     k8s.markReady(name);
 
-    await().atMost(TIMEOUT).until(() -> k8s.get("resume").getStatus().getPhase() == Phase.Stable);
+    await().atMost(TIMEOUT).untilAsserted(() -> assertThat(k8s.phase("resume")).isEqualTo(Phase.Stable));
     assertThat(k8s.deployment(name).orElseThrow().getMetadata().getUid()).isEqualTo(uid);
     assertThat(k8s.deployments()).hasSize(1);
   }

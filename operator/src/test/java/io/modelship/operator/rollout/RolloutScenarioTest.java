@@ -16,6 +16,7 @@ import io.modelship.operator.api.spec.GpuSpec;
 import io.modelship.operator.api.spec.ResourcesSpec;
 import io.modelship.operator.api.spec.TrafficSpec;
 import io.modelship.operator.api.status.GateResultStatus.Verdict;
+import io.modelship.operator.api.status.HistoryEntry;
 import io.modelship.operator.api.status.HistoryEntry.Outcome;
 import io.modelship.operator.api.status.ModelDeploymentStatus;
 import io.modelship.operator.api.status.Phase;
@@ -75,17 +76,17 @@ class RolloutScenarioTest {
     k8s.autoReady(canary);
     await().atMost(TIMEOUT).untilAsserted(() -> {
       assertThat(replicas(stable)).isEqualTo(3);
-      assertThat(status("healthy").getCanary().getWeight()).isEqualTo(25);
-      assertThat(status("healthy").getCanary().getAnalysis()).isNotEmpty();
+      assertThat(k8s.canary("healthy").getWeight()).isEqualTo(25);
+      assertThat(k8s.canary("healthy").getAnalysis()).isNotEmpty();
     });
-    assertThat(status("healthy").getCanary().getStep()).isZero();
+    assertThat(k8s.canary("healthy").getStep()).isZero();
 
     passStep("healthy");
     await().atMost(TIMEOUT).untilAsserted(() -> {
-      assertThat(status("healthy").getCanary().getStep()).isEqualTo(1);
+      assertThat(k8s.canary("healthy").getStep()).isEqualTo(1);
       assertThat(replicas(canary)).isEqualTo(2);
       assertThat(replicas(stable)).isEqualTo(2);
-      assertThat(status("healthy").getCanary().getWeight()).isEqualTo(50);
+      assertThat(k8s.canary("healthy").getWeight()).isEqualTo(50);
     });
 
     passStep("healthy");
@@ -108,13 +109,12 @@ class RolloutScenarioTest {
     String stable = stableThenNewSource("failing", m -> {});
     String canary = k8s.awaitOtherRevision("failing", stable);
     k8s.autoReady(canary);
-    await().atMost(TIMEOUT).until(() -> status("failing").getCanary() != null && !status("failing").getCanary().getAnalysis().isEmpty());
+    await().atMost(TIMEOUT).untilAsserted(() -> assertThat(k8s.canary("failing").getAnalysis()).isNotEmpty());
 
     k8s.analysis.answer(Verdict.Fail);
     // Two failed evaluations in a row (the default failureLimit), one interval apart.
     k8s.clock.advance(Duration.ofSeconds(5));
-    await().atMost(TIMEOUT).until(() -> status("failing").getCanary() != null
-        && status("failing").getCanary().getConsecutiveFailures() == 1);
+    await().atMost(TIMEOUT).untilAsserted(() -> assertThat(k8s.canary("failing").getConsecutiveFailures()).isEqualTo(1));
     k8s.clock.advance(Duration.ofSeconds(5));
 
     await().atMost(TIMEOUT).untilAsserted(() -> {
@@ -174,7 +174,7 @@ class RolloutScenarioTest {
     String canary = k8s.awaitOtherRevision("starved", stable);
     k8s.analysis.answer(Verdict.Inconclusive);
     k8s.autoReady(canary);
-    await().atMost(TIMEOUT).until(() -> status("starved").getCanary() != null && status("starved").getCanary().getStepReachedAt() != null);
+    await().atMost(TIMEOUT).untilAsserted(() -> assertThat(k8s.canary("starved").getStepReachedAt()).isNotNull());
     // Pause (30s) plus progressDeadline (10m) is the budget of a reached step whose gates never pass.
     k8s.clock.advance(Duration.ofMinutes(10));
     k8s.awaitReconciliations(3);
@@ -183,7 +183,7 @@ class RolloutScenarioTest {
     k8s.clock.advance(Duration.ofMinutes(1));
     await().atMost(TIMEOUT).untilAsserted(() -> {
       assertThat(phase("starved")).isEqualTo(Phase.Degraded);
-      assertThat(status("starved").getHistory().get(0).getReason())
+      assertThat(k8s.status("starved").getHistory()).first().extracting(HistoryEntry::getReason).asString()
           .startsWith("ProgressDeadlineExceeded").contains("gates never passed", "Inconclusive");
       assertThat(k8s.deployment(canary)).isEmpty();
     });
@@ -198,12 +198,12 @@ class RolloutScenarioTest {
     k8s.clock.advance(Duration.ofMinutes(5));
     k8s.awaitReconciliations(2);
     k8s.autoReady(canary);
-    await().atMost(TIMEOUT).until(() -> status("slow").getCanary().getStepReachedAt() != null);
+    await().atMost(TIMEOUT).untilAsserted(() -> assertThat(k8s.canary("slow").getStepReachedAt()).isNotNull());
     k8s.awaitReconciliations(3);
-    assertThat(status("slow").getCanary().getStep()).as("no traffic at 25% has been judged yet").isZero();
+    assertThat(k8s.canary("slow").getStep()).as("no traffic at 25% has been judged yet").isZero();
 
     k8s.clock.advance(Duration.ofSeconds(31));
-    await().atMost(TIMEOUT).untilAsserted(() -> assertThat(status("slow").getCanary().getStep()).isEqualTo(1));
+    await().atMost(TIMEOUT).untilAsserted(() -> assertThat(k8s.canary("slow").getStep()).isEqualTo(1));
   }
 
   @Test
@@ -214,12 +214,12 @@ class RolloutScenarioTest {
     await().atMost(TIMEOUT).until(() -> phase("manual") == Phase.Paused);
     k8s.clock.advance(Duration.ofMinutes(5));
     k8s.awaitReconciliations(3);
-    assertThat(status("manual").getCanary().getStep()).isZero();
+    assertThat(k8s.canary("manual").getStep()).isZero();
 
     annotate("manual", "modelship.io/promote");
     await().atMost(TIMEOUT).untilAsserted(() -> {
       assertThat(phase("manual")).isEqualTo(Phase.Stable);
-      assertThat(status("manual").getStable().getRevision()).isEqualTo(revision(canary));
+      assertThat(k8s.stable("manual").getRevision()).isEqualTo(revision(canary));
       assertThat(k8s.deployment(stable)).isEmpty();
     });
 
@@ -248,7 +248,7 @@ class RolloutScenarioTest {
     k8s.clock.advance(Duration.ofMinutes(2));
     await().atMost(TIMEOUT).untilAsserted(() -> {
       assertThat(phase("stuck")).isEqualTo(Phase.Degraded);
-      assertThat(status("stuck").getHistory().get(0).getReason()).startsWith("ProgressDeadlineExceeded");
+      assertThat(k8s.status("stuck").getHistory()).first().extracting(HistoryEntry::getReason).asString().startsWith("ProgressDeadlineExceeded");
       assertThat(k8s.deployment(canary)).isEmpty();
       assertThat(replicas(stable)).isEqualTo(4);
     });
@@ -267,7 +267,7 @@ class RolloutScenarioTest {
     unschedulablePod(canary, "0/3 nodes are available: 3 Insufficient nvidia.com/gpu.");
     await().atMost(TIMEOUT).untilAsserted(() -> {
       assertThat(condition(status("gpu"), "Progressing", "reason")).isEqualTo("WaitingForCapacity");
-      assertThat(status("gpu").getCanary().getWaitingForCapacitySince()).isNotNull();
+      assertThat(k8s.canary("gpu").getWaitingForCapacitySince()).isNotNull();
     });
     // Past the progress deadline (10m), still only waiting: the cluster autoscaler may be adding a node.
     k8s.clock.advance(Duration.ofMinutes(20));
@@ -279,7 +279,7 @@ class RolloutScenarioTest {
     k8s.clock.advance(Duration.ofMinutes(11));
     await().atMost(TIMEOUT).untilAsserted(() -> {
       assertThat(phase("gpu")).isEqualTo(Phase.Degraded);
-      assertThat(status("gpu").getHistory().get(0).getReason()).startsWith("NoGpuCapacity");
+      assertThat(k8s.status("gpu").getHistory()).first().extracting(HistoryEntry::getReason).asString().startsWith("NoGpuCapacity");
     });
   }
 
@@ -343,7 +343,7 @@ class RolloutScenarioTest {
       ModelDeployments.rollout(mdep).setTraffic(gatewayTraffic("nogw"));
       bare.create(mdep);
       await().atMost(TIMEOUT).untilAsserted(() -> {
-        var status = bare.get("nogw").getStatus();
+        var status = bare.status("nogw");
         assertThat(status.getPhase()).isEqualTo(Phase.Failed);
         assertThat(condition(status, "Ready", "reason")).isEqualTo("InvalidSpec");
         assertThat(status.getConditions()).anySatisfy(c -> assertThat(c.getMessage())
@@ -359,7 +359,7 @@ class RolloutScenarioTest {
     String canary = k8s.awaitOtherRevision("restart", stable);
     k8s.autoReady(canary);
     passStep("restart");
-    await().atMost(TIMEOUT).until(() -> status("restart").getCanary() != null && status("restart").getCanary().getStep() == 1);
+    await().atMost(TIMEOUT).untilAsserted(() -> assertThat(k8s.canary("restart").getStep()).isEqualTo(1));
     String canaryUid = k8s.deployment(canary).orElseThrow().getMetadata().getUid();
 
     k8s.restart();
@@ -415,9 +415,9 @@ class RolloutScenarioTest {
 
   /** Lets a reached step's pause (30s) pass: waits until the operator has seen the step reached, then moves time. */
   private void passStep(String name) {
-    await().atMost(TIMEOUT).until(() -> {
-      var canary = status(name).getCanary();
-      return canary == null || canary.getStepReachedAt() != null;
+    await().atMost(TIMEOUT).untilAsserted(() -> {
+      var canary = k8s.status(name).getCanary();
+      assertThat(canary == null || canary.getStepReachedAt() != null).as("the step is reached").isTrue();
     });
     k8s.clock.advance(Duration.ofSeconds(31));
   }
@@ -471,16 +471,15 @@ class RolloutScenarioTest {
   }
 
   private ModelDeploymentStatus status(String name) {
-    return k8s.get(name).getStatus();
+    return k8s.status(name);
   }
 
   private Phase phase(String name) {
-    var status = status(name);
-    return status == null ? null : status.getPhase();
+    return k8s.phase(name);
   }
 
   private int replicas(String deployment) {
-    return k8s.deployment(deployment).map(d -> d.getSpec().getReplicas()).orElse(-1);
+    return k8s.replicas(deployment);
   }
 
   private static String revision(String deployment) {
@@ -492,7 +491,7 @@ class RolloutScenarioTest {
   }
 
   private static String condition(ModelDeploymentStatus status, String type, String field) {
-    var c = status.getConditions().stream().filter(x -> type.equals(x.getType())).findFirst().orElseThrow();
+    var c = OperatorHarness.condition(status, type);
     return field.equals("reason") ? c.getReason() : c.getStatus();
   }
 

@@ -14,6 +14,11 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.modelship.operator.ModelshipOperator;
 import io.modelship.operator.OperatorConfig;
 import io.modelship.operator.api.ModelDeployment;
+import io.modelship.operator.api.status.CanaryStatus;
+import io.modelship.operator.api.status.ModelDeploymentStatus;
+import io.modelship.operator.api.status.Phase;
+import io.modelship.operator.api.status.RevisionStatus;
+import io.fabric8.kubernetes.api.model.Condition;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -162,12 +167,64 @@ public final class OperatorHarness implements AutoCloseable {
     return client.resources(ModelDeployment.class).inNamespace(NAMESPACE).withName(name).get();
   }
 
+  /*
+   * The accessors below are for use inside await(): Awaitility retries only on AssertionError, so state that
+   * does not exist yet (no status, no canary) fails an assertion instead of throwing NullPointerException.
+   */
+
+  /** The ModelDeployment's status; an AssertionError until the operator has written one. */
+  public ModelDeploymentStatus status(String name) {
+    ModelDeployment mdep = get(name);
+    if (mdep == null) {
+      throw new AssertionError("ModelDeployment " + name + " does not exist");
+    }
+    if (mdep.getStatus() == null) {
+      throw new AssertionError("ModelDeployment " + name + " has no status yet");
+    }
+    return mdep.getStatus();
+  }
+
+  /** The phase, or null while there is no status. */
+  public Phase phase(String name) {
+    ModelDeployment mdep = get(name);
+    return mdep == null || mdep.getStatus() == null ? null : mdep.getStatus().getPhase();
+  }
+
+  /** The canary's status; an AssertionError while there is none. */
+  public CanaryStatus canary(String name) {
+    CanaryStatus canary = status(name).getCanary();
+    if (canary == null) {
+      throw new AssertionError(name + " has no canary in its status");
+    }
+    return canary;
+  }
+
+  /** The stable revision's status; an AssertionError while there is none. */
+  public RevisionStatus stable(String name) {
+    RevisionStatus stable = status(name).getStable();
+    if (stable == null) {
+      throw new AssertionError(name + " has no stable revision in its status");
+    }
+    return stable;
+  }
+
+  /** A condition of the status by type; an AssertionError while it is missing. */
+  public static Condition condition(ModelDeploymentStatus status, String type) {
+    return status.getConditions().stream().filter(c -> type.equals(c.getType())).findFirst()
+        .orElseThrow(() -> new AssertionError("no " + type + " condition in " + status.getConditions()));
+  }
+
   public List<Deployment> deployments() {
     return client.apps().deployments().inNamespace(NAMESPACE).list().getItems();
   }
 
   public Optional<Deployment> deployment(String name) {
     return Optional.ofNullable(client.apps().deployments().inNamespace(NAMESPACE).withName(name).get());
+  }
+
+  /** The Deployment's desired replicas, or -1 while it does not exist. */
+  public int replicas(String deploymentName) {
+    return deployment(deploymentName).map(d -> d.getSpec().getReplicas()).orElse(-1);
   }
 
   /** Plays the Deployment controller: all desired pods of the Deployment report ready. */
