@@ -188,7 +188,7 @@ final class ArtifactDownloader {
         if (Thread.currentThread().isInterrupted()) {
           throw new CancellationException();
         }
-        String reason = e instanceof StalledException ? e.getMessage() : e.getClass().getSimpleName();
+        String reason = e instanceof StalledException ? e.getMessage() : Unreachable.reason(e);
         throw FetchFailure.retryable(part.describe(store) + " broke off after " + written + " bytes: " + reason);
       }
       if (expected > 0 && written < expected) {

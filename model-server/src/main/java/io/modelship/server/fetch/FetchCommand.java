@@ -45,9 +45,9 @@ public final class FetchCommand {
       options = FetchOptions.parse(args, env);
     } catch (FetchFailure usage) {
       String message = redactor.redact(usage.getMessage());
-      log.error("fetch: {}", message);
       System.err.println("model-server fetch: " + message + " (see --help)");
-      return usage.kind().exitCode();
+      // The pod contract: every failure, a usage error too, leaves its one line in the termination message.
+      return fail(FetchOptions.terminationLogOf(args, env), redactor, usage.kind().exitCode(), message);
     }
     try {
       FetchResult result = fetch(options, redactor);
@@ -57,15 +57,15 @@ public final class FetchCommand {
           result.bytes(), options.modelDir(), result.sha256());
       return 0;
     } catch (FetchFailure failure) {
-      return fail(options, redactor, failure.kind().exitCode(), failure.getMessage());
+      return fail(options.terminationLog(), redactor, failure.kind().exitCode(), failure.getMessage());
     } catch (RuntimeException e) {
       // A bug, not a condition we know: the class is safe to show, a foreign message might not be.
-      return fail(options, redactor, FetchFailure.Kind.PERMANENT.exitCode(),
+      return fail(options.terminationLog(), redactor, FetchFailure.Kind.PERMANENT.exitCode(),
           "unexpected error " + e.getClass().getName() + " (a bug in model-server fetch)");
     }
   }
 
-  private static int fail(FetchOptions options, Redactor redactor, int exitCode, String message) {
+  private static int fail(Path terminationLog, Redactor redactor, int exitCode, String message) {
     String shown = redactor.redact(message);
     log.error("fetch failed (exit {}): {}", exitCode, shown);
     Map<String, Object> error = new java.util.LinkedHashMap<>();
@@ -73,7 +73,7 @@ public final class FetchCommand {
     error.put("exitCode", exitCode);
     try {
       // The contract's failure shape, which the operator turns into the ArtifactResolved condition.
-      writeTerminationMessage(options.terminationLog(), JSON.writeValueAsString(error));
+      writeTerminationMessage(terminationLog, JSON.writeValueAsString(error));
     } catch (IOException e) {
       log.warn("could not encode the failure for the termination message");
     }

@@ -83,6 +83,25 @@ record FetchOptions(
     return Flags.wantsHelp(args);
   }
 
+  /**
+   * Where the termination message goes, read as leniently as possible: used when the options as a whole do not
+   * parse, because a usage error must still reach the operator through the termination message.
+   */
+  static Path terminationLogOf(String[] args, Map<String, String> env) {
+    String value = null;
+    for (int i = 0; i < args.length; i++) {
+      if (args[i].startsWith("--termination-log=")) {
+        value = args[i].substring("--termination-log=".length());
+      } else if (args[i].equals("--termination-log") && i + 1 < args.length) {
+        value = args[i + 1];
+      }
+    }
+    if (value == null || value.isBlank()) {
+      value = env.get("MODELSHIP_TERMINATION_LOG");
+    }
+    return Path.of(value == null || value.isBlank() ? "/dev/termination-log" : value.strip());
+  }
+
   static FetchOptions parse(String[] args, Map<String, String> env) {
     try {
       return validate(Flags.resolve(OPTIONS, args, env));

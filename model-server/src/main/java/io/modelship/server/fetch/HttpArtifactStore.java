@@ -67,7 +67,7 @@ final class HttpArtifactStore implements ArtifactStore {
       }
       return List.of(new ArtifactFile(fileName(), size, uri.toString()));
     } catch (IOException e) {
-      throw FetchFailure.retryable("cannot " + what + ": " + e.getClass().getSimpleName());
+      throw FetchFailure.retryable("cannot " + what + ": " + Unreachable.reason(e));
     }
   }
 

@@ -74,6 +74,8 @@ final class HttpTransport {
     HttpResponse<Flow.Publisher<List<ByteBuffer>>> response;
     try {
       response = client.send(request.build(), HttpResponse.BodyHandlers.ofPublisher());
+    } catch (IOException e) {
+      throw Unreachable.of(e, uri);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw FetchFailure.retryable("interrupted while trying to " + what);
@@ -112,7 +114,7 @@ final class HttpTransport {
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
       throw FetchFailure.permanent("cannot " + what + ": the server did not answer JSON");
     } catch (IOException e) {
-      throw FetchFailure.retryable("cannot " + what + ": " + e.getClass().getSimpleName());
+      throw FetchFailure.retryable("cannot " + what + ": " + Unreachable.reason(e));
     }
   }
 

@@ -91,7 +91,7 @@ final class MlflowArtifactStore implements ArtifactStore {
         return List.of(new ArtifactFile(name, head.get().contentLength(), root));
       }
     } catch (IOException e) {
-      throw FetchFailure.retryable("cannot read " + displayUri() + ": " + e.getClass().getSimpleName());
+      throw FetchFailure.retryable("cannot read " + displayUri() + ": " + Unreachable.reason(e));
     }
     throw FetchFailure.permanent(
         "MLflow artifact not found: nothing at " + displayUri() + " on the artifact proxy of " + base);
@@ -129,7 +129,7 @@ final class MlflowArtifactStore implements ArtifactStore {
       head.get().body().close();
       return head.get().contentLength();
     } catch (IOException e) {
-      throw FetchFailure.retryable("cannot read " + displayUri() + ": " + e.getClass().getSimpleName());
+      throw FetchFailure.retryable("cannot read " + displayUri() + ": " + Unreachable.reason(e));
     }
   }
 

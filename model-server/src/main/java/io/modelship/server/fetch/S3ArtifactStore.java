@@ -44,16 +44,20 @@ final class S3ArtifactStore implements ArtifactStore {
   private final String key;
   private final SourceCredentials credentials;
   private final RetryPolicy retry;
+  /** Where requests go, for messages only: the configured endpoint, or AWS's host for the bucket. */
+  private final URI endpoint;
   private String eTag;
   private Boolean singleFile;
   private List<ArtifactFile> files;
 
-  S3ArtifactStore(S3Client client, String bucket, String key, SourceCredentials credentials, RetryPolicy retry) {
+  S3ArtifactStore(S3Client client, String bucket, String key, SourceCredentials credentials, RetryPolicy retry,
+      URI endpoint) {
     this.client = client;
     this.bucket = bucket;
     this.key = key;
     this.credentials = credentials;
     this.retry = retry;
+    this.endpoint = endpoint;
   }
 
   /** {@code s3://bucket/key}, with the client built from the options and the mounted credentials. */
@@ -65,7 +69,11 @@ final class S3ArtifactStore implements ArtifactStore {
     if (bucket.isEmpty()) {
       throw FetchFailure.usage("an S3 source needs a bucket: s3://BUCKET/KEY, got " + Redactor.displayUri(uri));
     }
-    return new S3ArtifactStore(client(settings, credentials), bucket, key, credentials, retry);
+    URI endpoint = settings.endpoint() != null
+        ? URI.create(settings.endpoint())
+        : URI.create("https://" + bucket + ".s3" + (settings.region() != null ? "." + settings.region() : "")
+            + ".amazonaws.com");
+    return new S3ArtifactStore(client(settings, credentials), bucket, key, credentials, retry, endpoint);
   }
 
   /** Endpoint and region of the source; an endpoint means an S3-compatible store with path-style addressing. */
@@ -270,12 +278,11 @@ final class S3ArtifactStore implements ArtifactStore {
       }
       return FetchFailure.permanent("cannot " + action + ": the store answered " + code + " (HTTP " + status + ")");
     }
-    String reason = e.getCause() != null ? e.getCause().getClass().getSimpleName() : e.getClass().getSimpleName();
     if (String.valueOf(e.getMessage()).contains("Unable to load credentials")) {
       return FetchFailure.permanent(
           "no AWS credentials for " + displayUri() + ": check " + credentials.describeForAws());
     }
-    return FetchFailure.retryable("cannot " + action + ": store unreachable (" + reason + ")");
+    return FetchFailure.retryable("cannot " + action + ": " + Unreachable.describe(e, endpoint));
   }
 
   /**

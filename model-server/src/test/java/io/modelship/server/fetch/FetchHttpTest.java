@@ -132,6 +132,19 @@ class FetchHttpTest {
   }
 
   @Test
+  void anUnreachableServerIsNamedByHostAndPort() throws Exception {
+    int closedPort;
+    try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      closedPort = socket.getLocalPort();
+    }
+
+    FetchRun run = fetch("http://127.0.0.1:" + closedPort + "/files/model.onnx").arg("--max-attempts", "2").run();
+
+    assertThat(run.exitCode).as(run.toString()).isEqualTo(4);
+    assertThat(run.error()).contains("cannot connect to 127.0.0.1:" + closedPort, "connection refused");
+  }
+
+  @Test
   void persistentUnavailabilityIsRetryableOnceTheRetriesRunOut() throws Exception {
     unavailableAnswersLeft.set(Integer.MAX_VALUE);
 

@@ -102,4 +102,21 @@ class FetchOptionsTest {
     assertThatThrownBy(() -> FetchOptions.parse(new String[] {"--source", "mlflow://m", "--mlflow-version", "1"}, Map.of()))
         .hasMessageContaining("--mlflow-tracking-uri");
   }
+
+  @Test
+  void aUsageErrorStillLeavesTheContractsFailureLineInTheTerminationMessage(@org.junit.jupiter.api.io.TempDir Path tmp)
+      throws Exception {
+    Path fromVariable = tmp.resolve("from-variable");
+    int exit = FetchCommand.run(new String[] {"--source", "ftp://host/model.onnx"},
+        Map.of("MODELSHIP_TERMINATION_LOG", fromVariable.toString()));
+
+    assertThat(exit).isEqualTo(2);
+    assertThat(java.nio.file.Files.readString(fromVariable))
+        .startsWith("{\"error\":\"--source must start with s3://")
+        .endsWith(",\"exitCode\":2}");
+
+    Path fromFlag = tmp.resolve("from-flag");
+    FetchCommand.run(new String[] {"--termination-log", fromFlag.toString(), "--bogus", "x"}, Map.of());
+    assertThat(java.nio.file.Files.readString(fromFlag)).contains("unknown option --bogus", "\"exitCode\":2");
+  }
 }
