@@ -29,6 +29,7 @@ public final class Main {
 
   static int run(String[] args) {
     keepDjlOffline();
+    keepOnnxRuntimeQuiet();
     if (args.length == 0 || args[0].equals("--help") || args[0].equals("-h") || args[0].equals("help")) {
       System.out.print(USAGE);
       return args.length == 0 ? 2 : 0;
@@ -60,6 +61,36 @@ public final class Main {
     String tmp = System.getProperty("java.io.tmpdir", "/tmp");
     setIfAbsent("DJL_CACHE_DIR", tmp + "/djl");
     setIfAbsent("ENGINE_CACHE_DIR", tmp + "/djl");
+  }
+
+  /**
+   * ONNX Runtime 1.29 added telemetry on Linux: a persistent device id under ~/.cache/Microsoft, an offline event
+   * store, /tmp/mat-debug-PID.log, and uploads to mobile.events.data.microsoft.com. It reads
+   * {@code ORT_DISABLE_TELEMETRY} once, when its environment is created, and its API can switch telemetry off only
+   * after that, too late for the device id and the first upload. A JVM cannot change its own environment, but the
+   * C library can: the variable is set here, before ONNX Runtime loads. The image and the pod set it as well.
+   */
+  static void keepOnnxRuntimeQuiet() {
+    // JNA unpacks its native part into a temporary directory; the pod's root filesystem is read-only.
+    setIfAbsent("jna.tmpdir", System.getProperty("java.io.tmpdir", "/tmp"));
+    if ("1".equals(System.getenv(ORT_DISABLE_TELEMETRY))) {
+      return;
+    }
+    try {
+      CLibrary.INSTANCE.setenv(ORT_DISABLE_TELEMETRY, "1", 1);
+    } catch (LinkageError | RuntimeException e) {
+      System.err.println("model-server: cannot set " + ORT_DISABLE_TELEMETRY + "=1 (" + e.getClass().getSimpleName()
+          + "); set it in the environment to keep ONNX Runtime from sending telemetry");
+    }
+  }
+
+  static final String ORT_DISABLE_TELEMETRY = "ORT_DISABLE_TELEMETRY";
+
+  /** The one C library function the server needs. */
+  private interface CLibrary extends com.sun.jna.Library {
+    CLibrary INSTANCE = com.sun.jna.Native.load("c", CLibrary.class);
+
+    int setenv(String name, String value, int overwrite);
   }
 
   private static void setIfAbsent(String name, String value) {

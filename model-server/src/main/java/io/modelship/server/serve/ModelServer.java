@@ -4,11 +4,14 @@ import io.modelship.server.serve.batch.BatchPolicy;
 import io.modelship.server.serve.batch.BatchQueue;
 import io.modelship.server.serve.http.ApiKey;
 import io.modelship.server.serve.http.HttpFrontEnd;
+import io.modelship.server.serve.http.HttpLimits;
 import io.modelship.server.serve.metrics.ServerMetrics;
 import io.modelship.server.serve.model.ModelArtifact;
 import io.modelship.server.serve.model.OnnxModel;
 import io.modelship.server.serve.registry.ModelRegistry;
 import io.modelship.server.serve.registry.ModelVersion;
+import io.modelship.server.serve.registry.ServerHealth;
+import io.modelship.server.serve.model.Signature;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.file.FileSystemOptions;
@@ -35,12 +38,15 @@ public final class ModelServer implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ModelServer.class);
   /** Batching is for throughput; one worker keeps FIFO strict while ONNX Runtime uses the cores inside a run. */
   private static final int WORKERS_PER_MODEL = 1;
+  /** Input values one request may carry by default: about 1 MiB of FP32, whatever the model's width. */
+  static final long DEFAULT_REQUEST_VALUES = 262_144;
 
   private final ServeOptions options;
   private final ServeHooks hooks;
   private final Vertx vertx;
   private final ServerMetrics metrics = new ServerMetrics();
   private final ModelRegistry registry = new ModelRegistry();
+  private final ServerHealth health = new ServerHealth();
   private final HttpFrontEnd http;
   private final CompletableFuture<ModelVersion> ready = new CompletableFuture<>();
   private final AtomicBoolean stopped = new AtomicBoolean();
@@ -59,7 +65,8 @@ public final class ModelServer implements AutoCloseable {
                 .setFileSystemOptions(
                     new FileSystemOptions().setFileCachingEnabled(false).setClassPathResolvingEnabled(false)));
     String version = Optional.ofNullable(ModelServer.class.getPackage().getImplementationVersion()).orElse("dev");
-    this.http = new HttpFrontEnd(vertx, registry, metrics, options.maxBodyBytes(), apiKey, version, warmUpToken);
+    HttpLimits limits = new HttpLimits(options.maxBodyBytes(), options.idleTimeout(), options.bodyTimeout());
+    this.http = new HttpFrontEnd(vertx, registry, metrics, limits, apiKey, version, warmUpToken, health);
   }
 
   /**
@@ -76,7 +83,10 @@ public final class ModelServer implements AutoCloseable {
           TimeUnit.SECONDS);
     } catch (Exception e) {
       server.close();
-      throw new IOException("cannot listen on " + options.host() + ":" + options.port() + ": " + e.getMessage(), e);
+      Throwable cause = e instanceof java.util.concurrent.ExecutionException && e.getCause() != null ? e.getCause() : e;
+      String why = cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
+      throw new IOException("cannot listen on " + options.host() + ":" + options.port() + ": " + why
+          + (cause instanceof java.net.BindException ? " (another process holds the port; choose --port)" : ""), e);
     }
     LOG.info("listening on {}:{} ({}); API key {}", options.host(), server.port(),
         "v2, /predictions, /metrics", apiKey.isPresent() ? "required for inference" : "not required");
@@ -102,8 +112,10 @@ public final class ModelServer implements AutoCloseable {
       BatchPolicy policy = new BatchPolicy(options.maxBatchSize(), options.maxBatchDelay());
       String label = name + ":" + version;
       BatchQueue queue = new BatchQueue(label, policy, model.signature().batchable(), model::newRunner,
-          WORKERS_PER_MODEL, options.maxQueue(), modelVersion.metrics(), hooks.beforeBatch());
-      modelVersion.loaded(model, queue);
+          WORKERS_PER_MODEL, options.maxQueue(), modelVersion.metrics(), hooks.beforeBatch(),
+          error -> health.fatal("running " + label, error));
+      int maxRows = options.maxRequestRows().orElseGet(() -> defaultMaxRows(model.signature(), options.maxBatchSize()));
+      modelVersion.loaded(model, queue, maxRows);
       LOG.info("{}: loaded in {} ms; dynamic batching {}", label, loadTook.toMillis(),
           queue.batching() ? "up to " + policy.maxBatchSize() + " rows, " + policy.maxDelay().toMillis() + " ms"
               : "off (" + (policy.maxBatchSize() == 1 ? "max batch size 1" : "the model has no open batch dimension")
@@ -130,6 +142,12 @@ public final class ModelServer implements AutoCloseable {
     }
   }
 
+  /** The batch limit, or as many rows as {@link #DEFAULT_REQUEST_VALUES} input values make, whichever is more. */
+  static int defaultMaxRows(Signature signature, int maxBatchSize) {
+    long rows = DEFAULT_REQUEST_VALUES / signature.valuesPerRow();
+    return (int) Math.max(maxBatchSize, Math.min(rows, Integer.MAX_VALUE));
+  }
+
   private static String baseName(ModelArtifact artifact) {
     String file = artifact.onnxFile().getFileName().toString();
     return file.substring(0, file.length() - ".onnx".length());
@@ -153,10 +171,12 @@ public final class ModelServer implements AutoCloseable {
   }
 
   /**
-   * Drains and stops: readiness turns false at once; when the server was ready, requests are still served for
-   * the drain delay (Kubernetes removes the pod from its Services' endpoints only after it sees it terminating);
-   * then new inference is refused, in-flight requests finish (up to the drain timeout), the port closes and the
-   * models are freed. Safe to call more than once and from several threads: every call returns once stopped.
+   * Drains and stops: readiness turns false at once and every answer from then on closes its connection; when
+   * the server was ready, requests are still served for the drain delay (Kubernetes removes the pod from its
+   * Services' endpoints only after it sees it terminating, and keep-alive clients need an answer that tells them
+   * to reconnect); then idle connections are closed, bodies still arriving are answered 503, in-flight requests
+   * finish (up to the drain timeout), the port closes and the models are freed. Safe to call more than once and
+   * from several threads: every call returns once stopped.
    */
   public void shutdown() {
     if (!stopped.compareAndSet(false, true)) {
@@ -176,7 +196,7 @@ public final class ModelServer implements AutoCloseable {
         }
       }
       http.startDraining();
-      LOG.info("draining: readiness is false, new inference requests are refused");
+      LOG.info("draining: idle connections closed; answering what is in flight, each answer closing its connection");
       try {
         if (!http.awaitIdle(options.drainTimeout())) {
           LOG.warn("drain timeout {} ms passed with requests still in flight", options.drainTimeout().toMillis());

@@ -29,7 +29,10 @@ public record ServeOptions(
     Duration drainTimeout,
     int maxQueue,
     Duration drainDelay,
-    int warmupHttpRequests) {
+    int warmupHttpRequests,
+    Optional<Integer> maxRequestRows,
+    Duration idleTimeout,
+    Duration bodyTimeout) {
 
   private static final List<Option> OPTIONS =
       List.of(
@@ -59,7 +62,14 @@ public record ServeOptions(
           new Option("--drain-timeout-ms", "MODELSHIP_DRAIN_TIMEOUT_MS", "25000",
               "on SIGTERM, longest wait for in-flight requests"),
           new Option("--drain-delay-ms", "MODELSHIP_DRAIN_DELAY_MS", "2000",
-              "on SIGTERM, readiness is false but requests are still served this long before the drain"));
+              "on SIGTERM, readiness is false but requests are still served this long before the drain"),
+          new Option("--max-request-rows", "MODELSHIP_MAX_REQUEST_ROWS", null,
+              "rows one request may carry (413 beyond); default: the batch limit or 262144 input values per"
+                  + " request, whichever allows more rows"),
+          new Option("--idle-timeout-ms", "MODELSHIP_IDLE_TIMEOUT_MS", "60000",
+              "a connection without a complete request head for this long is closed (0: never)"),
+          new Option("--body-timeout-ms", "MODELSHIP_BODY_TIMEOUT_MS", "30000",
+              "a request body that takes longer to arrive gets 408 (0: no limit)"));
 
   /** The outcome of parsing: options, or a message saying what is wrong, or a request for help. */
   public record Parsed(Optional<ServeOptions> options, Optional<String> problem, boolean help) {}
@@ -88,6 +98,11 @@ public record ServeOptions(
       int maxQueue = integer(values, "--max-queue", 1, 10_000_000);
       int drainDelay = integer(values, "--drain-delay-ms", 0, 600_000);
       int warmupHttp = integer(values, "--warmup-http-requests", 0, 100_000);
+      Optional<Integer> maxRows = values.get("--max-request-rows") == null
+          ? Optional.empty()
+          : Optional.of(integer(values, "--max-request-rows", 1, Integer.MAX_VALUE));
+      int idle = integer(values, "--idle-timeout-ms", 0, 3_600_000);
+      int bodyTimeout = integer(values, "--body-timeout-ms", 0, 3_600_000);
       return new Parsed(
           Optional.of(
               new ServeOptions(
@@ -105,7 +120,10 @@ public record ServeOptions(
                   Duration.ofMillis(drain),
                   maxQueue,
                   Duration.ofMillis(drainDelay),
-                  warmupHttp)),
+                  warmupHttp,
+                  maxRows,
+                  Duration.ofMillis(idle),
+                  Duration.ofMillis(bodyTimeout))),
           Optional.empty(),
           false);
     } catch (IllegalArgumentException e) {
@@ -147,49 +165,117 @@ public record ServeOptions(
   }
 
   public ServeOptions withModel(String name, String version) {
-    return new ServeOptions(modelDir, Optional.of(name), Optional.of(version), host, port, maxBatchSize,
-        maxBatchDelay, warmupIterations, device, apiKeyFile, maxBodyBytes, drainTimeout, maxQueue, drainDelay,
-        warmupHttpRequests);
+    return edit(b -> {
+      b.modelName = Optional.of(name);
+      b.modelVersion = Optional.of(version);
+    });
   }
 
   public ServeOptions withListen(String newHost, int newPort) {
-    return new ServeOptions(modelDir, modelName, modelVersion, newHost, newPort, maxBatchSize, maxBatchDelay,
-        warmupIterations, device, apiKeyFile, maxBodyBytes, drainTimeout, maxQueue, drainDelay, warmupHttpRequests);
+    return edit(b -> {
+      b.host = newHost;
+      b.port = newPort;
+    });
   }
 
   public ServeOptions withBatching(int size, Duration delay) {
-    return new ServeOptions(modelDir, modelName, modelVersion, host, port, size, delay, warmupIterations, device,
-        apiKeyFile, maxBodyBytes, drainTimeout, maxQueue, drainDelay, warmupHttpRequests);
+    return edit(b -> {
+      b.maxBatchSize = size;
+      b.maxBatchDelay = delay;
+    });
   }
 
   public ServeOptions withWarmupIterations(int iterations) {
-    return new ServeOptions(modelDir, modelName, modelVersion, host, port, maxBatchSize, maxBatchDelay,
-        iterations, device, apiKeyFile, maxBodyBytes, drainTimeout, maxQueue, drainDelay, warmupHttpRequests);
+    return edit(b -> b.warmupIterations = iterations);
   }
 
   public ServeOptions withWarmupHttpRequests(int requests) {
-    return new ServeOptions(modelDir, modelName, modelVersion, host, port, maxBatchSize, maxBatchDelay,
-        warmupIterations, device, apiKeyFile, maxBodyBytes, drainTimeout, maxQueue, drainDelay, requests);
+    return edit(b -> b.warmupHttpRequests = requests);
   }
 
   public ServeOptions withApiKeyFile(Path file) {
-    return new ServeOptions(modelDir, modelName, modelVersion, host, port, maxBatchSize, maxBatchDelay,
-        warmupIterations, device, Optional.of(file), maxBodyBytes, drainTimeout, maxQueue, drainDelay,
-        warmupHttpRequests);
+    return edit(b -> b.apiKeyFile = Optional.of(file));
   }
 
   public ServeOptions withMaxBodyBytes(long bytes) {
-    return new ServeOptions(modelDir, modelName, modelVersion, host, port, maxBatchSize, maxBatchDelay,
-        warmupIterations, device, apiKeyFile, bytes, drainTimeout, maxQueue, drainDelay, warmupHttpRequests);
+    return edit(b -> b.maxBodyBytes = bytes);
   }
 
   public ServeOptions withMaxQueue(int rows) {
-    return new ServeOptions(modelDir, modelName, modelVersion, host, port, maxBatchSize, maxBatchDelay,
-        warmupIterations, device, apiKeyFile, maxBodyBytes, drainTimeout, rows, drainDelay, warmupHttpRequests);
+    return edit(b -> b.maxQueue = rows);
   }
 
   public ServeOptions withDrainDelay(Duration delay) {
-    return new ServeOptions(modelDir, modelName, modelVersion, host, port, maxBatchSize, maxBatchDelay,
-        warmupIterations, device, apiKeyFile, maxBodyBytes, drainTimeout, maxQueue, delay, warmupHttpRequests);
+    return edit(b -> b.drainDelay = delay);
+  }
+
+  public ServeOptions withDrainTimeout(Duration timeout) {
+    return edit(b -> b.drainTimeout = timeout);
+  }
+
+  public ServeOptions withMaxRequestRows(int rows) {
+    return edit(b -> b.maxRequestRows = Optional.of(rows));
+  }
+
+  public ServeOptions withTimeouts(Duration idle, Duration body) {
+    return edit(b -> {
+      b.idleTimeout = idle;
+      b.bodyTimeout = body;
+    });
+  }
+
+  private ServeOptions edit(java.util.function.Consumer<Builder> change) {
+    Builder builder = new Builder(this);
+    change.accept(builder);
+    return builder.build();
+  }
+
+  /** A copy of some options with a few changed, for the {@code with...} methods tests and benchmarks use. */
+  private static final class Builder {
+    Path modelDir;
+    Optional<String> modelName;
+    Optional<String> modelVersion;
+    String host;
+    int port;
+    int maxBatchSize;
+    Duration maxBatchDelay;
+    int warmupIterations;
+    DevicePreference device;
+    Optional<Path> apiKeyFile;
+    long maxBodyBytes;
+    Duration drainTimeout;
+    int maxQueue;
+    Duration drainDelay;
+    int warmupHttpRequests;
+    Optional<Integer> maxRequestRows;
+    Duration idleTimeout;
+    Duration bodyTimeout;
+
+    Builder(ServeOptions o) {
+      modelDir = o.modelDir;
+      modelName = o.modelName;
+      modelVersion = o.modelVersion;
+      host = o.host;
+      port = o.port;
+      maxBatchSize = o.maxBatchSize;
+      maxBatchDelay = o.maxBatchDelay;
+      warmupIterations = o.warmupIterations;
+      device = o.device;
+      apiKeyFile = o.apiKeyFile;
+      maxBodyBytes = o.maxBodyBytes;
+      drainTimeout = o.drainTimeout;
+      maxQueue = o.maxQueue;
+      drainDelay = o.drainDelay;
+      warmupHttpRequests = o.warmupHttpRequests;
+      maxRequestRows = o.maxRequestRows;
+      idleTimeout = o.idleTimeout;
+      bodyTimeout = o.bodyTimeout;
+    }
+
+    ServeOptions build() {
+      return new ServeOptions(modelDir, modelName, modelVersion, host, port, maxBatchSize, maxBatchDelay,
+          warmupIterations, device, apiKeyFile, maxBodyBytes, drainTimeout, maxQueue, drainDelay, warmupHttpRequests,
+          maxRequestRows, idleTimeout, bodyTimeout);
+    }
   }
 }

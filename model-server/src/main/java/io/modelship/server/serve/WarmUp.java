@@ -45,7 +45,7 @@ final class WarmUp {
       // The last round runs a full batch, so the largest shape batching will produce is warm too.
       boolean fullBatch = i == iterations - 1 && queue.batching() && example.isEmpty() && maxBatchSize > 1;
       List<Tensor> inputs = fullBatch ? zeros(signature, maxBatchSize) : single;
-      InferenceRequest request = V2Codec.decodeInfer(V2Codec.encodeRequest(inputs), signature);
+      InferenceRequest request = V2Codec.decodeInfer(V2Codec.encodeRequest(inputs), signature).request();
       List<Tensor> outputs = queue.submit(signature.inDeclarationOrder(request.inputs()), false, true).join();
       V2Codec.encodeInfer(label, "", null, new InferenceResult(outputs));
     }

@@ -128,6 +128,19 @@ public final class OnnxModels {
     return write(dir.resolve("model.onnx"), model(graph));
   }
 
+  /**
+   * {@code x} FP32 [N,4] → MatMul with a [4,width] weight → {@code y} FP32 [N,width]: a small request with a large
+   * answer, for what happens when the answer does not fit in memory.
+   */
+  public static Path writeWide(Path dir, int width) {
+    ProtoWriter graph = new ProtoWriter().string(2, "wide");
+    graph.message(5, floatTensor("w", new long[] {4, width}, new Random(3), 1.0));
+    graph.message(1, node("MatMul", List.of("x", "w"), "y"));
+    graph.message(11, valueInfo("x", FLOAT, "N", 4));
+    graph.message(12, valueInfo("y", FLOAT, "N", width));
+    return write(dir.resolve("model.onnx"), model(graph));
+  }
+
   /** A tensor TypeProto; each dim is a String (symbolic, dim_param) or a Long (dim_value). */
   private static ProtoWriter tensorType(int elemType, Object... dims) {
     ProtoWriter shape = new ProtoWriter();

@@ -29,7 +29,7 @@ class BadRequestTest {
     OnnxModels.writeMlp(modelDir, Mlp.small());
     Path keyFile = Files.writeString(secrets.resolve("api-key"), KEY + "\n");
     running = RunningServer.startReady(ServeOptions.defaults(modelDir, 0).withModel("iris", "1")
-        .withApiKeyFile(keyFile).withMaxBodyBytes(4096));
+        .withApiKeyFile(keyFile).withMaxBodyBytes(4096).withMaxRequestRows(8));
   }
 
   @AfterAll
@@ -52,12 +52,58 @@ class BadRequestTest {
       unknown output      | {"inputs":[{"name":"input","shape":[1,4],"datatype":"FP32","data":[1,2,3,4]}],"outputs":[{"name":"logits"}]} | unknown output 'logits'; the model has 'probabilities' FP32 [-1, 3]
       malformed JSON      | {"inputs":[                                                                              | malformed JSON
       not an object       | 42                                                                                       | the request body must be a JSON object
+      NaN literal         | {"inputs":[{"name":"input","shape":[1,4],"datatype":"FP32","data":[1,NaN,3,4]}]}         | malformed JSON at line 1, column 73: NaN and Infinity are not numbers in JSON
+      Infinity literal    | {"inputs":[{"name":"input","shape":[1,4],"datatype":"FP32","data":[1,-Infinity,3,4]}]}   | malformed JSON at line 1, column 
+      beyond FP32         | {"inputs":[{"name":"input","shape":[1,4],"datatype":"FP32","data":[1,1e39,3,4]}]}        | input 'input': FP32 value 1.0E39 is out of range
+      truncated JSON      | {"inputs":[{"name":"input","shape":[1,4]                                                 | malformed JSON at line 1, column 41: the body ends before the JSON is complete
+      binary size only    | {"inputs":[{"name":"input","shape":[1,4],"datatype":"FP32","parameters":{"binary_data_size":16}}]} | input 'input' has parameters.binary_data_size but the request has no Inference-Header-Content-Length
+      classification      | {"inputs":[{"name":"input","shape":[1,4],"datatype":"FP32","data":[1,2,3,4]}],"outputs":[{"name":"probabilities","parameters":{"classification":2}}]} | classification outputs are not supported
       """)
   void badInputIs400WithAMessageThatSaysWhatToFix(String why, String body, String message) {
     HttpResponse<String> response = running.post("/v2/models/iris/infer", body, "X-API-Key", KEY);
 
     assertThat(response.statusCode()).as(response.body()).isEqualTo(400);
-    assertThat(RunningServer.json(response).path("error").asText()).startsWith(message);
+    assertThat(RunningServer.json(response).path("error").asText()).startsWith(message)
+        // Messages speak of the request, never of the library that read it.
+        .doesNotContain("Jackson", "Feature", "REDACTED", "Exception", "com.fasterxml");
+  }
+
+  @Test
+  void moreRowsThanOneRequestMayCarryIs413() {
+    float[][] nine = new float[9][4];
+
+    HttpResponse<String> response = running.post("/v2/models/iris/infer",
+        V2Bodies.fp32(Mlp.INPUT, nine).toString(), "X-API-Key", KEY);
+
+    assertThat(response.statusCode()).isEqualTo(413);
+    assertThat(RunningServer.json(response).path("error").asText())
+        .contains("9 rows", "at most 8", "--max-request-rows", "split it");
+    assertThat(running.post("/v2/models/iris/infer", V2Bodies.fp32(Mlp.INPUT, new float[8][4]).toString(),
+        "X-API-Key", KEY).statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  void aMalformedChunkSizeIs400() throws Exception {
+    try (RawHttp raw = new RawHttp(running.server.port())) {
+      raw.write("POST /v2/models/iris/infer HTTP/1.1\r\nHost: x\r\nX-API-Key: " + KEY + "\r\n"
+          + "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n");
+
+      RawHttp.Answer answer = raw.read();
+
+      assertThat(answer.status()).as(answer.text()).isEqualTo(400);
+      assertThat(answer.text()).contains("chunked transfer encoding is malformed");
+    }
+  }
+
+  @Test
+  void unauthorizedAnswersSayHowToAuthenticate() {
+    String body = V2Bodies.fp32(Mlp.INPUT, new float[][] {{1, 2, 3, 4}}).toString();
+
+    HttpResponse<String> infer = running.post("/v2/models/iris/infer", body);
+    HttpResponse<String> metadata = running.get("/v2/models/iris");
+
+    assertThat(infer.headers().firstValue("WWW-Authenticate")).hasValue("Bearer realm=\"modelship\"");
+    assertThat(metadata.headers().firstValue("WWW-Authenticate")).hasValue("Bearer realm=\"modelship\"");
   }
 
   @Test

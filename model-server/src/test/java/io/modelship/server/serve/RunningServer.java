@@ -22,11 +22,28 @@ final class RunningServer implements AutoCloseable {
   private static final Duration READY_WITHIN = Duration.ofSeconds(30);
 
   final ModelServer server;
-  private final HttpClient client =
-      HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
+  private final HttpClient client;
 
   private RunningServer(ModelServer server) {
     this.server = server;
+    this.client = newClient();
+  }
+
+  private RunningServer(ModelServer server, HttpClient client) {
+    this.server = server;
+    this.client = client;
+  }
+
+  private static HttpClient newClient() {
+    return HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
+  }
+
+  /**
+   * The same server through a new client with no pooled connections: during a drain the server closes idle
+   * keep-alive connections, and a pooled one may be picked just as it closes (the race every client has).
+   */
+  RunningServer fresh() {
+    return new RunningServer(server, newClient());
   }
 
   /** Starts the server on a free port, without the pre-drain delay's wait; does not wait for the model. */
@@ -62,6 +79,18 @@ final class RunningServer implements AutoCloseable {
     return send(request(path, headers).POST(HttpRequest.BodyPublishers.ofString(body)).build());
   }
 
+  HttpResponse<byte[]> postBytes(String path, byte[] body, String... headers) {
+    try {
+      return client.send(request(path, headers).POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(),
+          HttpResponse.BodyHandlers.ofByteArray());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
   CompletableFuture<HttpResponse<String>> postAsync(String path, String body, String... headers) {
     return client.sendAsync(request(path, headers).POST(HttpRequest.BodyPublishers.ofString(body)).build(),
         HttpResponse.BodyHandlers.ofString());
@@ -81,12 +110,13 @@ final class RunningServer implements AutoCloseable {
 
   /** The value of the one series of {@code name} whose labels include every {@code label="value"} given. */
   Optional<Double> metric(String name, String... labels) {
-    Pattern line = Pattern.compile("^" + Pattern.quote(name) + "\\{([^}]*)\\} (\\S+)$", Pattern.MULTILINE);
+    Pattern line = Pattern.compile("^" + Pattern.quote(name) + "(?:\\{([^}]*)\\})? (\\S+)$", Pattern.MULTILINE);
     Matcher matcher = line.matcher(metrics());
     while (matcher.find()) {
+      String found = matcher.group(1) == null ? "" : matcher.group(1);
       boolean all = true;
       for (String label : labels) {
-        all &= matcher.group(1).contains(label);
+        all &= found.contains(label);
       }
       if (all) {
         return Optional.of(Double.parseDouble(matcher.group(2)));

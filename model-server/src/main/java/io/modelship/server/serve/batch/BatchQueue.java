@@ -14,6 +14,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -42,6 +43,7 @@ public final class BatchQueue implements AutoCloseable {
   private final BatchPolicy policy;
   private final ModelMetrics metrics;
   private final BatchObserver observer;
+  private final Consumer<Error> onError;
   private final int maxQueuedRows;
   /** Rows of the requests in {@link #queue}, guarded by {@link #lock}; read without it for a quick check. */
   private volatile int queuedRows;
@@ -62,7 +64,8 @@ public final class BatchQueue implements AutoCloseable {
       int workerCount,
       int maxQueuedRows,
       ModelMetrics metrics,
-      BatchObserver observer) {
+      BatchObserver observer,
+      Consumer<Error> onError) {
     if (maxQueuedRows < 1) {
       throw new IllegalArgumentException("maxQueuedRows must be at least 1, was " + maxQueuedRows);
     }
@@ -72,6 +75,7 @@ public final class BatchQueue implements AutoCloseable {
     this.modelBatchable = modelBatchable && policy.maxBatchSize() > 1;
     this.metrics = metrics;
     this.observer = observer;
+    this.onError = onError;
     metrics.watchQueueDepth(this::depth);
     for (int i = 0; i < workerCount; i++) {
       ModelRunner runner = runners.get();
@@ -158,7 +162,21 @@ public final class BatchQueue implements AutoCloseable {
         if (batch == null) {
           return;
         }
-        run(runner, batch);
+        try {
+          run(runner, batch);
+        } catch (RuntimeException | Error e) {
+          // Not one request's fault (those are answered inside run): the worker goes on, and every request of
+          // this batch still gets an answer instead of waiting for ever.
+          for (PendingInference pending : batch) {
+            pending.result.completeExceptionally(
+                new InferenceException("inference failed: " + e.getClass().getSimpleName(), e));
+          }
+          if (e instanceof Error error) {
+            onError.accept(error);
+          } else {
+            LOG.error("{}: a batch of {} failed", label, batch.size(), e);
+          }
+        }
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

@@ -21,6 +21,15 @@ public final class ApiKey {
 
   /** Reads the key file; surrounding whitespace (the newline a secret often ends with) is not part of it. */
   public static ApiKey fromFile(Path file) throws IOException {
+    if (!Files.exists(file)) {
+      throw new IOException("API key file " + file + " does not exist (check --api-key-file and the mounted Secret)");
+    }
+    if (Files.isDirectory(file)) {
+      throw new IOException("API key file " + file + " is a directory, not a file");
+    }
+    if (!Files.isReadable(file)) {
+      throw new IOException("API key file " + file + " is not readable by this user (check the Secret's mode)");
+    }
     String key = Files.readString(file, StandardCharsets.UTF_8).strip();
     if (key.isEmpty()) {
       throw new IOException("API key file " + file + " is empty");

@@ -12,6 +12,9 @@ import io.modelship.server.serve.model.Signature;
 import io.modelship.server.serve.registry.ModelRegistry;
 import io.modelship.server.serve.registry.ModelState;
 import io.modelship.server.serve.registry.ModelVersion;
+import io.modelship.server.serve.http.V2Codec.Decoded;
+import io.modelship.server.serve.http.V2Codec.Encoded;
+import io.modelship.server.serve.registry.ServerHealth;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -30,23 +33,29 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.function.BiFunction;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The one HTTP port: Open Inference Protocol (v2) REST, DJL Serving's {@code /ping} and {@code /predictions},
- * health and {@code /metrics}. It owns routing, the body limit, the API key check, turning failures into
- * statuses, the request meters, and the count of inference requests in flight that a drain waits for. It never
- * runs a model itself: requests go to their model version's batch queue and answers come back on the event loop.
+ * The one HTTP port: Open Inference Protocol (v2) REST with its binary tensor data extension, DJL Serving's
+ * {@code /ping} and {@code /predictions}, health and {@code /metrics}. It owns routing, the body limit and timeouts,
+ * the API key check, turning failures into statuses, the request meters, and the count of inference requests in
+ * flight that a drain waits for. It never runs a model itself: requests go to their model version's batch queue
+ * and answers come back on the event loop. Large bodies are decoded, and large answers encoded, on worker threads
+ * so the event loop keeps answering health checks whatever arrives. Every request it accepts gets an answer, a
+ * 5xx at worst, and is counted.
  */
 public final class HttpFrontEnd {
   private static final Logger LOG = LoggerFactory.getLogger(HttpFrontEnd.class);
   private static final String JSON = "application/json";
+  private static final String BINARY = "application/octet-stream";
   /**
    * The header the server's own warm-up requests carry, with a random token that never leaves the process.
    * Only such a request from this host, to a model version still warming up, gets past readiness (and the API
@@ -55,43 +64,68 @@ public final class HttpFrontEnd {
   public static final String WARM_UP_HEADER = "X-Modelship-Warm-Up";
   /** Seconds a client is told to wait after a 503 for a full queue. */
   private static final String RETRY_AFTER_SECONDS = "1";
+  private static final String AUTHENTICATE = "Bearer realm=\"modelship\"";
+  /** Bodies up to this size are decoded on the event loop: moving them to a worker would cost more than it saves. */
+  private static final int INLINE_BODY_BYTES = 64 * 1024;
+  /** Answers up to this many elements are encoded on the event loop. */
+  private static final long INLINE_OUTPUT_ELEMENTS = 16 * 1024;
+  /** Ready made: when memory has run out, building an answer may fail too. */
+  private static final byte[] OUT_OF_MEMORY =
+      V2Codec.encodeError("the server ran out of memory answering this request; it reports unhealthy and restarts");
 
   private final Vertx vertx;
   private final ModelRegistry registry;
   private final ServerMetrics metrics;
-  private final long maxBodyBytes;
+  private final HttpLimits limits;
   private final Optional<ApiKey> apiKey;
   private final String serverVersion;
   private final byte[] warmUpToken;
+  private final ServerHealth health;
   private final InFlight inFlight = new InFlight();
-  /** Readiness is false (the pre-drain delay and the drain). */
+  private final Connections connections;
+  /** Requests whose bodies are still arriving; a drain answers them at once instead of waiting. */
+  private final Set<BodyRead> arriving = ConcurrentHashMap.newKeySet();
+  /** Readiness is false: a drain has begun. */
   private volatile boolean draining;
-  /** New inference requests are refused (the drain, after the delay). */
-  private volatile boolean refusing;
   private HttpServer server;
 
   public HttpFrontEnd(
       Vertx vertx,
       ModelRegistry registry,
       ServerMetrics metrics,
-      long maxBodyBytes,
+      HttpLimits limits,
       Optional<ApiKey> apiKey,
       String serverVersion,
-      String warmUpToken) {
+      String warmUpToken,
+      ServerHealth health) {
     this.vertx = vertx;
     this.registry = registry;
     this.metrics = metrics;
-    this.maxBodyBytes = maxBodyBytes;
+    this.limits = limits;
     this.apiKey = apiKey;
     this.serverVersion = serverVersion;
     this.warmUpToken = warmUpToken.getBytes(StandardCharsets.UTF_8);
+    this.health = health;
+    this.connections = new Connections(vertx, limits.idleTimeout());
+    metrics.watchInFlight(inFlight::count);
   }
 
   public Future<HttpServer> listen(String host, int port) {
     HttpServerOptions options =
-        new HttpServerOptions().setHost(host).setPort(port).setTcpNoDelay(true).setReuseAddress(true);
+        new HttpServerOptions()
+            .setHost(host)
+            .setPort(port)
+            .setTcpNoDelay(true)
+            .setReuseAddress(true)
+            // HTTP/1.1 only. With h2c on, Vert.x waits for a connection's first bytes before it makes the
+            // connection, so one that never sends a byte would escape the idle timeout.
+            .setHttp2ClearTextEnabled(false)
+            // gzip and deflate request bodies (tritonclient's request compression); the body limit counts the
+            // decompressed bytes, so a small compressed body cannot expand without bound.
+            .setDecompressionSupported(true);
     return vertx
         .createHttpServer(options)
+        .connectionHandler(connections::opened)
         .requestHandler(this::handle)
         .listen()
         .onSuccess(listening -> server = listening);
@@ -101,23 +135,30 @@ public final class HttpFrontEnd {
     return server.actualPort();
   }
 
-  /** True once every model version is ready, until a drain starts. */
+  /** True once every model version is ready, until a drain starts or the server breaks. */
   public boolean ready() {
-    return !draining && registry.allReady();
+    return !draining && health.healthy() && registry.allReady();
   }
 
   /**
-   * Readiness turns false, but inference requests are still served: Kubernetes takes the pod out of its
-   * Services' endpoints only after it sees the pod terminating, and clients may still arrive meanwhile.
+   * Readiness turns false, but requests are still served: Kubernetes takes the pod out of its Services'
+   * endpoints only after it sees the pod terminating, and clients may still arrive meanwhile. Every answer from
+   * now on closes its connection, so keep-alive clients open their next one to a pod that stays.
    */
   public void stopReporting() {
     draining = true;
+    connections.closeAfterEachAnswer();
   }
 
-  /** Readiness false (if it was not yet) and new inference requests are refused; those in flight go on. */
+  /**
+   * The drain proper: connections with nothing in progress are closed, and requests whose bodies are still
+   * arriving are answered 503 at once (a stalled upload must not hold the pod for the whole drain timeout).
+   * Requests being computed are answered as usual; {@link #awaitIdle} waits for them.
+   */
   public void startDraining() {
-    draining = true;
-    refusing = true;
+    stopReporting();
+    connections.closeIdle();
+    arriving.forEach(BodyRead::abortForDrain);
   }
 
   /** Waits until no inference request is in flight; false when {@code timeout} passed first. */
@@ -130,13 +171,17 @@ public final class HttpFrontEnd {
   }
 
   private void handle(HttpServerRequest request) {
+    connections.requestStarted(request);
+    request.response().endHandler(ignored -> connections.requestEnded(request));
     try {
       route(request);
-    } catch (RuntimeException e) {
-      LOG.error("{} {} failed", request.method(), request.path(), e);
-      if (!request.response().ended() && !request.response().closed()) {
-        request.response().setStatusCode(500).end(Buffer.buffer(V2Codec.encodeError("internal error")));
+    } catch (Throwable e) {
+      if (ServerHealth.isFatal(e)) {
+        health.fatal("routing " + request.method() + " " + request.path(), e);
+      } else {
+        LOG.error("{} {} failed", request.method(), request.path(), e);
       }
+      send(request, 500, JSON, V2Codec.encodeError("internal error"), -1, true);
     }
   }
 
@@ -178,7 +223,8 @@ public final class HttpFrontEnd {
     }
     if (path.get(1).equals("health") && path.size() == 3) {
       if (path.get(2).equals("live") && expect(request, method, HttpMethod.GET, true)) {
-        replyAfterBody(request, 200, V2Codec.encodeFlag("live", true));
+        boolean live = health.healthy();
+        replyAfterBody(request, live ? 200 : 503, V2Codec.encodeFlag("live", live));
       } else if (path.get(2).equals("ready") && expect(request, method, HttpMethod.GET, true)) {
         boolean ready = ready();
         replyAfterBody(request, ready ? 200 : 503, V2Codec.encodeFlag("ready", ready));
@@ -206,7 +252,7 @@ public final class HttpFrontEnd {
     } else if (rest.size() == 1 && rest.get(0).equals("ready")) {
       if (expect(request, method, HttpMethod.GET, true)) {
         Optional<ModelVersion> target = resolve(model, version);
-        boolean ready = !draining && target.map(ModelVersion::ready).orElse(false);
+        boolean ready = !draining && health.healthy() && target.map(ModelVersion::ready).orElse(false);
         int status = target.isEmpty() ? 404 : ready ? 200 : 503;
         replyAfterBody(request, status, target.isEmpty()
             ? V2Codec.encodeError(unknownModel(model, version))
@@ -223,6 +269,7 @@ public final class HttpFrontEnd {
 
   private void metadata(HttpServerRequest request, String model, String version) {
     if (!authorized(request)) {
+      request.response().putHeader("WWW-Authenticate", AUTHENTICATE);
       replyAfterBody(request, 401, V2Codec.encodeError("missing or wrong API key"));
       return;
     }
@@ -247,9 +294,8 @@ public final class HttpFrontEnd {
       try {
         exchange.warmUp = isWarmUp(request, target);
         admit(exchange, target, model, version, body, protocol);
-      } catch (RuntimeException e) {
-        LOG.error("{} {} failed", request.method(), request.path(), e);
-        exchange.fail(new ApiError(500, "internal error"), false);
+      } catch (Throwable e) {
+        failed(exchange, "admitting the request", e);
       }
     });
   }
@@ -258,13 +304,12 @@ public final class HttpFrontEnd {
   private void admit(Exchange exchange, Optional<ModelVersion> target, String model, String version, byte[] body,
       Protocol protocol) {
     if (body == null) {
-      exchange.fail(new ApiError(413, "request body is larger than " + maxBodyBytes + " bytes"), true);
+      exchange.fail(new ApiError(413, "request body is larger than " + limits.maxBodyBytes() + " bytes"), true);
     } else if (!exchange.warmUp && !authorized(exchange.request)) {
+      exchange.request.response().putHeader("WWW-Authenticate", AUTHENTICATE);
       exchange.fail(new ApiError(401, "missing or wrong API key"), false);
     } else if (target.isEmpty()) {
       exchange.fail(new ApiError(404, unknownModel(model, version)), false);
-    } else if (refusing) {
-      exchange.fail(new ApiError(503, "the server is shutting down"), false);
     } else if (!exchange.warmUp && !target.get().ready()) {
       exchange.fail(new ApiError(503, "model '" + model + "' version " + target.get().version()
           + " is not ready (" + target.get().state() + ")"), false);
@@ -300,39 +345,121 @@ public final class HttpFrontEnd {
     return address.startsWith("127.") || address.equals("::1") || address.equals("0:0:0:0:0:0:0:1");
   }
 
+  /** Decodes and checks the body (on a worker when it is large), queues it, and answers with the model's result. */
   private void run(Exchange exchange, ModelVersion target, byte[] body, Protocol protocol) {
-    InferenceRequest decoded;
+    int jsonLength;
     try {
-      Signature signature = target.signature().orElseThrow();
-      decoded = protocol.decode.apply(body, signature);
-      Optional<String> problem = target.check(decoded);
-      if (problem.isPresent()) {
-        throw ApiError.badRequest(problem.get());
-      }
+      jsonLength = protocol == Protocol.V2 ? headerLength(exchange.request, body.length) : -1;
     } catch (ApiError e) {
       exchange.fail(e, false);
       return;
     }
     Context context = vertx.getOrCreateContext();
-    target.infer(decoded, exchange.handOverAnnouncement(), exchange.warmUp)
-        .whenComplete((result, error) -> context.runOnContext(ignored -> {
-      if (error == null) {
-        exchange.succeed(protocol == Protocol.V2
-            ? V2Codec.encodeInfer(target.name(), target.version(), decoded.id(), result)
-            : V2Codec.encodePrediction(result));
+    offload(body.length > INLINE_BODY_BYTES, () -> decode(target, body, jsonLength, protocol))
+        .onComplete(decoding -> {
+          if (decoding.failed()) {
+            failed(exchange, "decoding the request", decoding.cause());
+            return;
+          }
+          Decoded decoded = decoding.result();
+          try {
+            target.infer(decoded.request(), exchange.handOverAnnouncement(), exchange.warmUp)
+                .whenComplete((result, error) -> context.runOnContext(ignored ->
+                    answer(exchange, target, decoded, protocol, result, error)));
+          } catch (Throwable e) {
+            failed(exchange, "queueing the request", e);
+          }
+        });
+  }
+
+  private static Decoded decode(ModelVersion target, byte[] body, int jsonLength, Protocol protocol) {
+    Signature signature = target.signature().orElseThrow();
+    Decoded decoded = protocol == Protocol.V2
+        ? V2Codec.decodeInfer(body, jsonLength, signature)
+        : new Decoded(V2Codec.decodePrediction(body, signature), V2Codec.OutputEncoding.JSON);
+    Optional<String> problem = target.check(decoded.request());
+    if (problem.isPresent()) {
+      throw ApiError.badRequest(problem.get());
+    }
+    Optional<String> tooLarge = target.checkRows(decoded.request());
+    if (tooLarge.isPresent()) {
+      throw new ApiError(413, tooLarge.get());
+    }
+    return decoded;
+  }
+
+  private void answer(Exchange exchange, ModelVersion target, Decoded decoded, Protocol protocol,
+      InferenceResult result, Throwable error) {
+    if (error != null) {
+      Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+      if (cause instanceof QueueFullException) {
+        exchange.reject();
+      } else if (cause instanceof InferenceException) {
+        exchange.fail(new ApiError(500, cause.getMessage()), false);
       } else {
-        Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
-        if (cause instanceof QueueFullException) {
-          exchange.reject();
-          return;
-        }
-        String message = cause instanceof InferenceException ? cause.getMessage() : "inference failed";
-        if (!(cause instanceof InferenceException)) {
-          LOG.error("inference on {} {} failed", target.name(), target.version(), cause);
-        }
-        exchange.fail(new ApiError(500, message), false);
+        failed(exchange, "running inference on " + target.name() + " " + target.version(), cause);
       }
-    }));
+      return;
+    }
+    long elements = result.outputs().stream().mapToLong(t -> t.elementCount()).sum();
+    offload(elements > INLINE_OUTPUT_ELEMENTS, () -> protocol == Protocol.V2
+        ? V2Codec.encodeInfer(target.name(), target.version(), decoded.request().id(), result, decoded.outputs())
+        : new Encoded(V2Codec.encodePrediction(result), -1))
+        .onComplete(encoding -> {
+          if (encoding.failed()) {
+            failed(exchange, "encoding the answer", encoding.cause());
+          } else {
+            exchange.succeed(encoding.result());
+          }
+        });
+  }
+
+  /**
+   * Ends a request that failed in a way the client did not cause: a 4xx it did cause (an {@link ApiError}) goes
+   * through as it is; anything else is a 500, and an error that leaves the JVM in doubt marks the server broken.
+   */
+  private void failed(Exchange exchange, String doing, Throwable error) {
+    if (error instanceof ApiError apiError) {
+      exchange.fail(apiError, false);
+      return;
+    }
+    if (ServerHealth.isFatal(error)) {
+      health.fatal(doing, error);
+      exchange.end(500, JSON, OUT_OF_MEMORY, -1, true, Outcome.SERVER_ERROR);
+      return;
+    }
+    LOG.error("{} failed", doing, error);
+    exchange.fail(new ApiError(500, "internal error while " + doing), false);
+  }
+
+  /** Runs {@code work} on a worker thread when it is heavy, else here; either way failures become the future's. */
+  private <T> Future<T> offload(boolean heavy, Callable<T> work) {
+    if (heavy) {
+      return vertx.executeBlocking(work, false);
+    }
+    try {
+      return Future.succeededFuture(work.call());
+    } catch (Throwable e) {
+      return Future.failedFuture(e);
+    }
+  }
+
+  /** The binary extension's header: where the JSON part of the body ends; -1 when the client sent none. */
+  private static int headerLength(HttpServerRequest request, int bodyLength) {
+    String value = request.getHeader(V2Codec.HEADER_LENGTH);
+    if (value == null) {
+      return -1;
+    }
+    try {
+      int length = Integer.parseInt(value.trim());
+      if (length < 0 || length > bodyLength) {
+        throw ApiError.badRequest(V2Codec.HEADER_LENGTH + " must be between 0 and the body's length, "
+            + bodyLength + "; was " + length);
+      }
+      return length;
+    } catch (NumberFormatException e) {
+      throw ApiError.badRequest(V2Codec.HEADER_LENGTH + " must be a whole number of bytes, was '" + value + "'");
+    }
   }
 
   private Optional<ModelVersion> resolve(String model, String version) {
@@ -372,32 +499,152 @@ public final class HttpFrontEnd {
    * makes the kernel reset it, and the client would lose the answer.
    */
   private void replyAfterBody(HttpServerRequest request, int status, byte[] body, String contentType) {
-    readBody(request, null, ignored -> request.response()
-        .setStatusCode(status)
-        .putHeader(HttpHeaders.CONTENT_TYPE, contentType)
-        .end(Buffer.buffer(body)));
+    readBody(request, null, ignored -> send(request, status, contentType, body, -1, false));
+  }
+
+  /**
+   * Writes an answer. During a drain, or when asked, the answer says "Connection: close" and the connection is
+   * closed once it is written.
+   */
+  private void send(HttpServerRequest request, int status, String contentType, byte[] body, int jsonLength,
+      boolean closeConnection) {
+    HttpServerResponse response = request.response();
+    if (response.closed() || response.ended()) {
+      return;
+    }
+    boolean close = closeConnection || connections.closing();
+    response.setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, contentType);
+    if (jsonLength >= 0) {
+      response.putHeader(V2Codec.HEADER_LENGTH, String.valueOf(jsonLength));
+    }
+    if (close) {
+      response.putHeader(HttpHeaders.CONNECTION, "close");
+    }
+    Future<Void> written = response.end(Buffer.buffer(body));
+    if (close) {
+      written.onComplete(ignored -> request.connection().close());
+    }
   }
 
   /**
    * Collects the body up to the limit; hands {@code null} on when it was larger (the rest is read and dropped
-   * so the 413 reaches the client). {@code exchange} is told if the client goes away first.
+   * so the 413 reaches the client). A body that does not arrive within the body timeout is answered 408, one
+   * whose framing is broken (a bad chunk size) 400; both close the connection. {@code exchange} is told if the
+   * client goes away first.
    */
   private void readBody(HttpServerRequest request, Exchange exchange, Consumer<byte[]> then) {
     String declared = request.getHeader(HttpHeaders.CONTENT_LENGTH);
     long length = declared == null ? -1 : parseLength(declared);
-    boolean[] tooLarge = {length > maxBodyBytes};
+    boolean[] tooLarge = {length > limits.maxBodyBytes()};
     // Sized from Content-Length when it is given and allowed, so the body is not copied as it grows.
     Buffer body = length > 0 && !tooLarge[0] ? Buffer.buffer((int) length) : Buffer.buffer();
+    BodyRead read = new BodyRead(request, exchange);
     request.handler(chunk -> {
       if (!tooLarge[0]) {
         body.appendBuffer(chunk);
-        tooLarge[0] = body.length() > maxBodyBytes;
+        tooLarge[0] = body.length() > limits.maxBodyBytes();
       }
     });
-    request.endHandler(ignored -> then.accept(tooLarge[0] ? null : body.getBytes()));
+    request.endHandler(ignored -> {
+      if (read.finish()) {
+        then.accept(tooLarge[0] ? null : body.getBytes());
+      }
+    });
+    request.exceptionHandler(error -> {
+      if (!read.finish()) {
+        return;
+      }
+      if (request.response().closed()) {
+        if (exchange != null) {
+          exchange.abandon();
+        }
+      } else {
+        read.fail(new ApiError(400, "the request could not be read: " + malformation(error)));
+        flushNow(request);
+      }
+    });
     if (exchange != null) {
-      request.exceptionHandler(error -> exchange.abandon());
       request.response().closeHandler(ignored -> exchange.abandon());
+    }
+  }
+
+  /**
+   * Vert.x closes a connection whose request framing broke right after this handler returns, and holds writes
+   * made while it reads until the read ends: without a flush here the 400 would never leave. The flush is not in
+   * Vert.x's public API (4.5), hence the cast; without it the client sees the connection close instead.
+   */
+  private static void flushNow(HttpServerRequest request) {
+    if (request.connection() instanceof io.vertx.core.net.impl.ConnectionBase connection) {
+      connection.flush();
+    }
+  }
+
+  /** What broke in the framing of a request, in HTTP's words; never the library's. */
+  private static String malformation(Throwable error) {
+    String message = String.valueOf(error.getMessage()).toLowerCase(java.util.Locale.ROOT);
+    if (error instanceof NumberFormatException || message.contains("chunk")) {
+      return "its chunked transfer encoding is malformed (a chunk size must be hexadecimal digits)";
+    }
+    if (message.contains("too long") || message.contains("larger than")) {
+      return "a header or chunk line is too long";
+    }
+    return "its HTTP framing is malformed";
+  }
+
+  /** One body being read: ends exactly once, by arriving, by failing, by timing out, or by a drain. */
+  private final class BodyRead {
+    private final HttpServerRequest request;
+    private final Exchange exchange;
+    private final Context context = Vertx.currentContext();
+    private final AtomicBoolean done = new AtomicBoolean();
+    private final long timer;
+
+    BodyRead(HttpServerRequest request, Exchange exchange) {
+      this.request = request;
+      this.exchange = exchange;
+      long timeout = limits.bodyTimeout().toMillis();
+      this.timer = timeout > 0
+          ? vertx.setTimer(timeout, ignored -> {
+            if (finish()) {
+              fail(new ApiError(408, "the request body did not arrive within " + timeout + " ms"));
+            }
+          })
+          : -1;
+      arriving.add(this);
+    }
+
+    boolean finish() {
+      if (!done.compareAndSet(false, true)) {
+        return false;
+      }
+      arriving.remove(this);
+      if (timer >= 0) {
+        vertx.cancelTimer(timer);
+      }
+      return true;
+    }
+
+    /** Ends the request with {@code error} and closes the connection: the rest of its body will not be read. */
+    void fail(ApiError error) {
+      if (exchange != null) {
+        exchange.fail(error, true);
+      } else {
+        send(request, error.status(), JSON, V2Codec.encodeError(error.getMessage()), -1, true);
+      }
+    }
+
+    void abortForDrain() {
+      Runnable abort = () -> {
+        if (finish()) {
+          request.response().putHeader(HttpHeaders.RETRY_AFTER, RETRY_AFTER_SECONDS);
+          fail(new ApiError(503, "the server is shutting down and the request body had not arrived yet"));
+        }
+      };
+      if (context == null) {
+        abort.run();
+      } else {
+        context.runOnContext(ignored -> abort.run());
+      }
     }
   }
 
@@ -420,14 +667,8 @@ public final class HttpFrontEnd {
   }
 
   private enum Protocol {
-    V2(V2Codec::decodeInfer),
-    PREDICTIONS(V2Codec::decodePrediction);
-
-    final BiFunction<byte[], Signature, InferenceRequest> decode;
-
-    Protocol(BiFunction<byte[], Signature, InferenceRequest> decode) {
-      this.decode = decode;
-    }
+    V2,
+    PREDICTIONS
   }
 
   /**
@@ -449,7 +690,7 @@ public final class HttpFrontEnd {
       this.meters = meters;
       this.queue = queue;
       inFlight.enter();
-      if (queue.isPresent() && !refusing) {
+      if (queue.isPresent()) {
         queue.get().announce();
         announced.set(true);
       }
@@ -460,19 +701,20 @@ public final class HttpFrontEnd {
       return announced.getAndSet(false);
     }
 
-    void succeed(byte[] body) {
-      end(200, body, false, Outcome.SUCCESS);
+    void succeed(Encoded answer) {
+      end(200, answer.binary() ? BINARY : JSON, answer.body(), answer.jsonLength(), false, Outcome.SUCCESS);
     }
 
     void fail(ApiError error, boolean closeConnection) {
-      end(error.status(), V2Codec.encodeError(error.getMessage()), closeConnection, Outcome.ofStatus(error.status()));
+      end(error.status(), JSON, V2Codec.encodeError(error.getMessage()), -1, closeConnection,
+          Outcome.ofStatus(error.status()));
     }
 
     /** 503 with Retry-After: the model's queue is full. Counted as {@code rejected}, not as a server error. */
     void reject() {
       request.response().putHeader(HttpHeaders.RETRY_AFTER, RETRY_AFTER_SECONDS);
-      end(503, V2Codec.encodeError("the model is overloaded: its queue is full; retry after " + RETRY_AFTER_SECONDS
-          + " s"), false, Outcome.REJECTED);
+      end(503, JSON, V2Codec.encodeError("the model is overloaded: its queue is full; retry after "
+          + RETRY_AFTER_SECONDS + " s"), -1, false, Outcome.REJECTED);
     }
 
     void abandon() {
@@ -482,20 +724,22 @@ public final class HttpFrontEnd {
       }
     }
 
-    private void end(int status, byte[] body, boolean closeConnection, Outcome outcome) {
+    void end(int status, String contentType, byte[] body, int jsonLength, boolean closeConnection,
+        Outcome outcome) {
       if (!ended.compareAndSet(false, true)) {
         return;
       }
       withdraw();
-      HttpServerResponse response = request.response();
       try {
-        if (!response.closed() && !response.ended()) {
-          response.setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, JSON);
-          if (closeConnection) {
-            response.putHeader(HttpHeaders.CONNECTION, "close");
-          }
-          response.end(Buffer.buffer(body));
+        send(request, status, contentType, body, jsonLength, closeConnection);
+      } catch (Throwable e) {
+        // Not even the answer could be written: the client sees the connection close instead of waiting.
+        if (ServerHealth.isFatal(e)) {
+          health.fatal("writing an answer", e);
+        } else {
+          LOG.error("writing the answer to {} {} failed", request.method(), request.path(), e);
         }
+        request.connection().close();
       } finally {
         if (!warmUp) {
           meters.request(outcome, System.nanoTime() - arrived);
@@ -517,6 +761,10 @@ public final class HttpFrontEnd {
 
     synchronized void enter() {
       count++;
+    }
+
+    synchronized int count() {
+      return count;
     }
 
     synchronized void exit() {

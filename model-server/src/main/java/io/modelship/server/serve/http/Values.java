@@ -88,13 +88,31 @@ final class Values {
           out.putInt((int) longs[i]);
         }
         case INT64 -> out.putLong(longs[i]);
-        case FP32 -> out.putFloat(doubles != null ? (float) doubles[i] : (float) longs[i]);
-        case FP64 -> out.putDouble(doubles != null ? doubles[i] : (double) longs[i]);
+        case FP32 -> {
+          double value = doubles != null ? doubles[i] : (double) longs[i];
+          // JSON has no NaN or Infinity; a finite number past FP32's range would silently become Infinity.
+          if (Math.abs(value) > Float.MAX_VALUE) {
+            return Result.problem("FP32 value " + text(i) + " is out of range (largest is " + Float.MAX_VALUE + ")");
+          }
+          out.putFloat((float) value);
+        }
+        case FP64 -> {
+          double value = doubles != null ? doubles[i] : (double) longs[i];
+          if (Double.isInfinite(value)) {
+            return Result.problem("FP64 value at position " + i + " is out of range (largest is "
+                + Double.MAX_VALUE + ")");
+          }
+          out.putDouble(value);
+        }
         default -> throw new IllegalStateException("unhandled datatype " + datatype);
       }
     }
     out.flip();
     return new Result(out, null);
+  }
+
+  private String text(int i) {
+    return doubles != null ? String.valueOf(doubles[i]) : String.valueOf(longs[i]);
   }
 
   private String firstFraction() {

@@ -20,6 +20,18 @@ public final class ServerMetrics {
         model + '\u0000' + version, key -> new ModelMetrics(registry, model, version));
   }
 
+  /**
+   * Inference requests between arrival and answer, over every model: what a drain waits for, and the signal an
+   * autoscaler can scale on (the requests a pod is holding right now).
+   */
+  public void watchInFlight(java.util.function.IntSupplier count) {
+    io.micrometer.core.instrument.Gauge.builder("modelship.inference.in.flight", count,
+            java.util.function.IntSupplier::getAsInt)
+        .strongReference(true)
+        .description("Inference requests received and not yet answered")
+        .register(registry);
+  }
+
   public ModelMetrics unknownModel() {
     return model(UNKNOWN, UNKNOWN);
   }

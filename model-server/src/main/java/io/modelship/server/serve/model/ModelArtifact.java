@@ -52,7 +52,8 @@ public record ModelArtifact(Path onnxFile, Optional<String> recordedVersion, Opt
       return Optional.empty();
     }
     JsonNode version = new ObjectMapper().readTree(record.toFile()).path("modelVersion");
-    return version.isValueNode() && !version.asText().isBlank()
+    // S3 and HTTP sources record "modelVersion": null; a JSON null is no version, not the word "null".
+    return (version.isTextual() || version.isNumber()) && !version.asText().isBlank()
         ? Optional.of(version.asText())
         : Optional.empty();
   }

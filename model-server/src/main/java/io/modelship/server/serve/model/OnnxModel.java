@@ -58,6 +58,7 @@ public final class OnnxModel implements AutoCloseable {
     // getEnvironment() below returns that same environment.
     Engine engine = Engine.getEngine(ENGINE);
     OrtEnvironment environment = OrtEnvironment.getEnvironment();
+    disableTelemetry(environment);
     boolean cuda = chooseCuda(preference);
     Device device = cuda ? Device.gpu(0) : Device.cpu();
     Model model = Model.newInstance(name, device, ENGINE);
@@ -82,6 +83,18 @@ public final class OnnxModel implements AutoCloseable {
       closeQuietly(session);
       model.close();
       throw new IllegalStateException("cannot load " + onnxFile + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Belt and braces: Main sets ORT_DISABLE_TELEMETRY before ONNX Runtime loads, which is what stops it entirely;
+   * this stops whatever events the environment would still send if that variable were lost.
+   */
+  private static void disableTelemetry(OrtEnvironment environment) {
+    try {
+      environment.setTelemetry(false);
+    } catch (OrtException | RuntimeException e) {
+      LOG.debug("cannot switch ONNX Runtime telemetry off through its API", e);
     }
   }
 

@@ -28,6 +28,23 @@ public record Signature(List<TensorSpec> inputs, List<TensorSpec> outputs) {
         && outputs.stream().allMatch(TensorSpec::hasOpenBatchDimension);
   }
 
+  /**
+   * Values one row carries across all inputs, an open dimension beyond the first counted as 1: what sizes the
+   * default limit on rows per request.
+   */
+  public long valuesPerRow() {
+    long total = 0;
+    for (TensorSpec spec : inputs) {
+      long[] shape = spec.shape();
+      long row = 1;
+      for (int i = 1; i < shape.length; i++) {
+        row *= Math.max(shape[i], 1);
+      }
+      total += row;
+    }
+    return Math.max(total, 1);
+  }
+
   public Optional<TensorSpec> input(String name) {
     return inputs.stream().filter(s -> s.name().equals(name)).findFirst();
   }

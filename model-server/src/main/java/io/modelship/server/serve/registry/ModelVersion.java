@@ -24,6 +24,7 @@ public final class ModelVersion {
   private volatile OnnxModel model;
   private volatile BatchQueue queue;
   private volatile String failure;
+  private volatile int maxRequestRows = Integer.MAX_VALUE;
 
   public ModelVersion(String name, String version, ModelMetrics metrics) {
     this.name = name;
@@ -66,9 +67,11 @@ public final class ModelVersion {
     return Optional.ofNullable(queue);
   }
 
-  public void loaded(OnnxModel loadedModel, BatchQueue batchQueue) {
+  /** The model is loaded and its queue runs; {@code maxRows} bounds the rows one request may carry. */
+  public void loaded(OnnxModel loadedModel, BatchQueue batchQueue, int maxRows) {
     this.model = loadedModel;
     this.queue = batchQueue;
+    this.maxRequestRows = maxRows;
     this.state = ModelState.WARMING_UP;
   }
 
@@ -87,6 +90,19 @@ public final class ModelVersion {
   public Optional<String> check(InferenceRequest request) {
     Signature signature = signature().orElseThrow(() -> new IllegalStateException(name + " is not loaded"));
     return signature.check(request.inputs()).or(() -> signature.checkOutputs(request.requestedOutputs()));
+  }
+
+  /**
+   * Whether the request carries more rows than one request may: the work a request causes (decoding, the model
+   * run, encoding) grows with its rows, and one huge request must not hold the model for seconds.
+   */
+  public Optional<String> checkRows(InferenceRequest request) {
+    long rows = request.inputs().stream().mapToLong(Tensor::rows).max().orElse(0);
+    if (rows <= maxRequestRows) {
+      return Optional.empty();
+    }
+    return Optional.of("the request has " + rows + " rows; model '" + name + "' takes at most " + maxRequestRows
+        + " per request (--max-request-rows, MODELSHIP_MAX_REQUEST_ROWS): split it into smaller requests");
   }
 
   /**

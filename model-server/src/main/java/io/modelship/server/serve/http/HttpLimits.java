@@ -1,0 +1,10 @@
+package io.modelship.server.serve.http;
+
+import java.time.Duration;
+
+/**
+ * What one connection or request may cost the server: the largest body, how long a connection may go without a
+ * complete request head (idle keep-alive, or a head trickling in), and how long a body may take to arrive once
+ * its head is in. Zero turns a timeout off.
+ */
+public record HttpLimits(long maxBodyBytes, Duration idleTimeout, Duration bodyTimeout) {}
