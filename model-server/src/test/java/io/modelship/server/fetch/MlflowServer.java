@@ -17,10 +17,11 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import io.modelship.server.testing.PythonVenv;
 
 /**
  * A real {@code mlflow server} (tracking, registry and artifact proxy) for the fetch tests: the pinned MLflow is
- * installed once into a cached virtualenv by src/test/scripts/mlflow-venv.sh, then a server runs on a free
+ * installed once into a cached virtualenv by {@link PythonVenv}, then a server runs on a free
  * loopback port with a SQLite store and local artifacts in a temporary directory.
  */
 final class MlflowServer implements AutoCloseable {
@@ -43,27 +44,12 @@ final class MlflowServer implements AutoCloseable {
 
   /** Why the server cannot run here (no python3), or empty when it can. */
   static Optional<String> unavailableReason() {
-    for (String dir : System.getenv().getOrDefault("PATH", "").split(":")) {
-      if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, "python3"))) {
-        return Optional.empty();
-      }
-    }
-    return Optional.of("python3 is not on PATH, so no MLflow server can be installed");
+    return PythonVenv.unavailableReason().map(why -> why + ", so no MLflow server can be installed");
   }
 
   /** The mlflow executable of the cached venv, created on first use. */
   static Path installedMlflow() throws IOException, InterruptedException {
-    Path script = Path.of("src/test/scripts/mlflow-venv.sh").toAbsolutePath();
-    Process install =
-        new ProcessBuilder("bash", script.toString(), VERSION)
-            .redirectError(ProcessBuilder.Redirect.INHERIT)
-            .start();
-    String out = new String(install.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
-    if (!install.waitFor(15, TimeUnit.MINUTES) || install.exitValue() != 0) {
-      throw new IllegalStateException("mlflow-venv.sh failed (exit " + install.exitValue() + "): " + out);
-    }
-    String[] lines = out.split("\n");
-    return Path.of(lines[lines.length - 1].strip());
+    return PythonVenv.create("mlflow-" + VERSION, "mlflow==" + VERSION).resolve("bin/mlflow");
   }
 
   static MlflowServer start(Path home) throws IOException, InterruptedException {
