@@ -1,5 +1,6 @@
--- wrk script: POSTs one KServe v2 /v2/models/{m}/infer JSON body, the same bytes on every request.
---   BODY_FILE  path of the JSON body (bench/run.sh writes one per model)
+-- wrk script: POSTs one KServe v2 /v2/models/{m}/infer body, the same bytes on every request.
+--   BODY_FILE      path of the body (bench/run.sh writes one per model)
+--   HEADER_LENGTH  when set, the body uses the binary tensor data extension and this is its JSON header's length
 -- The URL given to wrk carries the path, e.g. http://127.0.0.1:18080/v2/models/heavy/infer.
 -- At the end it prints one line "WRK {json}" with requests/s, latency percentiles (ms) and every error count,
 -- non-2xx/3xx answers included, so bench/run.sh can tabulate without scraping wrk's human output.
@@ -14,7 +15,13 @@ file:close()
 
 wrk.method = "POST"
 wrk.body = body
-wrk.headers["Content-Type"] = "application/json"
+local header_length = os.getenv("HEADER_LENGTH")
+if header_length ~= nil and header_length ~= "" then
+  wrk.headers["Content-Type"] = "application/octet-stream"
+  wrk.headers["Inference-Header-Content-Length"] = header_length
+else
+  wrk.headers["Content-Type"] = "application/json"
+end
 
 function done(summary, latency, requests)
   local seconds = summary.duration / 1e6

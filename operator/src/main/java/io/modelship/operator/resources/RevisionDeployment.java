@@ -52,6 +52,10 @@ public final class RevisionDeployment {
   static final String API_KEY_KEY = "api-key";
   /** The model server runs as this user; the image's files must be readable by it. */
   static final long RUN_AS_USER = 65532L;
+  /** Seconds before the first startup probe: a JVM listening and a small model warmed up, on a busy node. */
+  static final int STARTUP_PROBE_DELAY_SECONDS = 3;
+  /** Seconds a terminating pod keeps serving before SIGTERM, while kube-proxy everywhere drops its endpoints. */
+  static final long PRE_STOP_SECONDS = 5;
 
   private RevisionDeployment() {}
 
@@ -196,17 +200,30 @@ public final class RevisionDeployment {
         .withVolumeMounts(mounts)
         .withSecurityContext(containerSecurity())
         // Ready only once the model is loaded and warmed up: no request ever meets a cold model.
-        .withReadinessProbe(httpProbe("/v2/health/ready", 5, 3))
-        .withLivenessProbe(httpProbe("/v2/health/live", 10, 3))
-        // Large models take minutes to load; liveness must not kill a pod that is still loading.
-        .withStartupProbe(httpProbe("/v2/health/live", 5, 120))
+        .withReadinessProbe(httpProbe("/v2/health/ready", 0, 2, 3))
+        .withLivenessProbe(httpProbe("/v2/health/live", 0, 10, 3))
+        // Large models take minutes to load; liveness must not kill a pod that is still loading. The first probe
+        // waits for the JVM to listen and a small model to warm up, so a normal start logs no failed probe (each
+        // failure is a Warning Event); then every second, for up to 15 minutes.
+        .withStartupProbe(httpProbe("/v2/health/ready", STARTUP_PROBE_DELAY_SECONDS, 1, 900))
+        // Endpoints are removed from Services when the pod starts terminating, but kube-proxy on every node takes
+        // a moment to notice: keep serving normally for that moment before the server's own drain begins.
+        .withNewLifecycle()
+        .withNewPreStop()
+        .withNewSleep()
+        .withSeconds(PRE_STOP_SECONDS)
+        .endSleep()
+        .endPreStop()
+        .endLifecycle()
         .withResources(serveResources(t))
         .build();
   }
 
   private static List<EnvVar> commonEnv() {
-    // DJL must never call home (it would probe a cloud metadata address).
-    return List.of(env("OPT_OUT_TRACKING", "true"), env("DJL_OFFLINE", "true"), env("MODELSHIP_MODEL_DIR", MODEL_DIR));
+    // Nothing calls home: DJL would probe a cloud metadata address, and ONNX Runtime 1.29 sends telemetry from
+    // Linux unless this variable is set before it starts (the image and the server set it too).
+    return List.of(env("OPT_OUT_TRACKING", "true"), env("DJL_OFFLINE", "true"), env("ORT_DISABLE_TELEMETRY", "1"),
+        env("MODELSHIP_MODEL_DIR", MODEL_DIR));
   }
 
   private static List<Volume> volumes(RevisionTemplate t) {
@@ -309,12 +326,13 @@ public final class RevisionDeployment {
         .build();
   }
 
-  private static Probe httpProbe(String path, int periodSeconds, int failureThreshold) {
+  private static Probe httpProbe(String path, int initialDelaySeconds, int periodSeconds, int failureThreshold) {
     return new ProbeBuilder()
         .withNewHttpGet()
         .withPath(path)
         .withPort(new IntOrString(HTTP_PORT_NAME))
         .endHttpGet()
+        .withInitialDelaySeconds(initialDelaySeconds > 0 ? initialDelaySeconds : null)
         .withPeriodSeconds(periodSeconds)
         .withTimeoutSeconds(2)
         .withFailureThreshold(failureThreshold)

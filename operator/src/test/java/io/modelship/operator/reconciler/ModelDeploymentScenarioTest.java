@@ -71,12 +71,19 @@ class ModelDeploymentScenarioTest {
     Container fetch = pod.getInitContainers().get(0);
     assertThat(fetch.getArgs()).containsExactly("fetch");
     assertThat(env(fetch)).containsEntry("MODELSHIP_SOURCE", "s3://models/sentiment/7/")
-        .containsEntry("OPT_OUT_TRACKING", "true").containsEntry("DJL_OFFLINE", "true");
+        .containsEntry("OPT_OUT_TRACKING", "true").containsEntry("DJL_OFFLINE", "true")
+        .containsEntry("ORT_DISABLE_TELEMETRY", "1");
     Container serve = pod.getContainers().get(0);
     assertThat(serve.getArgs()).containsExactly("serve");
     assertThat(env(serve)).containsEntry("MODELSHIP_MODEL_NAME", "sentiment");
     assertThat(serve.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/v2/health/ready");
     assertThat(serve.getLivenessProbe().getHttpGet().getPath()).isEqualTo("/v2/health/live");
+    assertThat(env(serve)).containsEntry("ORT_DISABLE_TELEMETRY", "1");
+    // The first startup probe comes after a normal start has had time to listen: no failed probe, no Warning.
+    assertThat(serve.getStartupProbe().getInitialDelaySeconds()).isGreaterThanOrEqualTo(2);
+    // Keep serving while kube-proxy drops the endpoints, then the server drains (Connection: close, in flight).
+    assertThat(serve.getLifecycle().getPreStop().getSleep().getSeconds()).isEqualTo(5L);
+    assertThat(pod.getTerminationGracePeriodSeconds()).isGreaterThan(5L + 2 + 25);
     assertThat(serve.getResources().getLimits()).containsEntry("nvidia.com/gpu", new Quantity("1"))
         .containsEntry("memory", new Quantity("4Gi"));
     assertThat(serve.getResources().getRequests()).containsEntry("cpu", new Quantity("2"));
