@@ -4,7 +4,7 @@ import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerPort;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.modelship.operator.resources.RevisionDeployment;
+import io.modelship.operator.revision.PodContract;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -48,12 +48,12 @@ public interface PodMetrics {
   static int httpPort(Pod pod) {
     List<Container> containers = pod.getSpec() == null ? List.of() : pod.getSpec().getContainers();
     Optional<Integer> serving = containers.stream()
-        .filter(c -> RevisionDeployment.SERVE_CONTAINER.equals(c.getName()))
+        .filter(c -> PodContract.SERVE_CONTAINER.equals(c.getName()))
         .findFirst()
         .flatMap(PodMetrics::namedHttpPort);
     return serving
         .or(() -> containers.stream().map(PodMetrics::namedHttpPort).flatMap(Optional::stream).findFirst())
-        .orElse(RevisionDeployment.HTTP_PORT);
+        .orElse(PodContract.HTTP_PORT);
   }
 
   private static Optional<Integer> namedHttpPort(Container container) {
@@ -61,7 +61,7 @@ public interface PodMetrics {
       return Optional.empty();
     }
     return container.getPorts().stream()
-        .filter(p -> RevisionDeployment.HTTP_PORT_NAME.equals(p.getName()) && p.getContainerPort() != null)
+        .filter(p -> PodContract.HTTP_PORT_NAME.equals(p.getName()) && p.getContainerPort() != null)
         .map(ContainerPort::getContainerPort)
         .findFirst();
   }

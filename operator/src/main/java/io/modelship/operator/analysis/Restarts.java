@@ -4,7 +4,7 @@ import io.fabric8.kubernetes.api.model.ContainerStatus;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.modelship.operator.api.status.GateResultStatus;
 import io.modelship.operator.api.status.GateResultStatus.Verdict;
-import io.modelship.operator.resources.RevisionDeployment;
+import io.modelship.operator.revision.PodContract;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -46,7 +46,7 @@ final class Restarts {
       return 0;
     }
     return pod.getStatus().getContainerStatuses().stream()
-        .filter(s -> RevisionDeployment.SERVE_CONTAINER.equals(s.getName()))
+        .filter(s -> PodContract.SERVE_CONTAINER.equals(s.getName()))
         .map(ContainerStatus::getRestartCount)
         .filter(count -> count != null)
         .mapToInt(Integer::intValue)

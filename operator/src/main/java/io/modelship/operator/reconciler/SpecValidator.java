@@ -1,11 +1,17 @@
 package io.modelship.operator.reconciler;
 
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.Secret;
+import io.modelship.operator.api.spec.Durations;
+import io.modelship.operator.rollout.RolloutSettings;
 import io.modelship.operator.api.ModelDeployment;
 import io.modelship.operator.api.spec.GpuSpec;
 import io.modelship.operator.api.spec.ModelDeploymentSpec;
 import io.modelship.operator.api.spec.ModelSource;
 import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -19,6 +25,11 @@ import java.util.function.BiFunction;
 public final class SpecValidator {
   /** A Service name is a DNS label of at most 63 characters and gets "-" plus the revision hash. */
   static final int MAX_NAME_LENGTH = 63 - 1 - 10;
+  static final String HTTPROUTE_CRD = "httproutes.gateway.networking.k8s.io";
+  /** Kubernetes' own quantity grammar (resource.Quantity): a signed decimal, then a suffix. */
+  private static final java.util.regex.Pattern QUANTITY =
+      java.util.regex.Pattern.compile("^[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)(([KMGTPE]i)|[numkMGTPE]|([eE][+-]?[0-9]+))?$");
+  private static final java.time.Duration MIN_INTERVAL = java.time.Duration.ofSeconds(1);
 
   private final BiFunction<String, String, Optional<Secret>> secrets;
 
@@ -27,7 +38,81 @@ public final class SpecValidator {
     this.secrets = secrets;
   }
 
-  public List<String> validate(ModelDeployment mdep) {
+  /**
+   * @param gatewayApiServed whether the cluster served Gateway API's HTTPRoute kind when the operator started
+   * @param reservedEnv the variables the operator itself sets on the model-server container for this spec
+   */
+  public List<String> validate(ModelDeployment mdep, boolean gatewayApiServed, Set<String> reservedEnv) {
+    List<String> problems = validate(mdep);
+    ModelDeploymentSpec spec = mdep.getSpec();
+    if (spec == null) {
+      return problems;
+    }
+    if (RolloutSettings.gatewayApiOf(spec).isPresent() && !gatewayApiServed) {
+      problems.add("spec.rollout.traffic.gatewayAPI: this cluster served no HTTPRoute kind (" + HTTPROUTE_CRD
+          + ") when the operator started; install Gateway API and restart the operator, or use traffic.service");
+    }
+    if (spec.getResources() != null) {
+      checkQuantity(spec.getResources().getCpu(), "spec.resources.cpu", "2 or 500m", problems);
+      checkQuantity(spec.getResources().getMemory(), "spec.resources.memory", "4Gi or 512Mi", problems);
+    }
+    if (spec.getServer() != null && spec.getServer().getEnv() != null) {
+      checkEnv(spec.getServer().getEnv(), reservedEnv, problems);
+    }
+    if (spec.getRollout() != null && spec.getRollout().getAnalysis() != null) {
+      checkInterval(spec.getRollout().getAnalysis().getInterval(), problems);
+    }
+    return problems;
+  }
+
+  /** What the CRD cannot see: a quantity is any string to it, but the API server refuses to apply "lots". */
+  private static void checkQuantity(Quantity quantity, String field, String example, List<String> problems) {
+    if (quantity == null) {
+      return;
+    }
+    String text = quantity.toString();
+    try {
+      if (!QUANTITY.matcher(text).matches() || Quantity.getAmountInBytes(quantity).signum() < 0) {
+        throw new NumberFormatException(text);
+      }
+    } catch (RuntimeException e) {
+      problems.add("%s '%s' is not a Kubernetes quantity: write it like %s".formatted(field, abbreviate(text), example));
+    }
+  }
+
+  private static void checkEnv(List<EnvVar> env, Set<String> reserved, List<String> problems) {
+    Set<String> seen = new HashSet<>();
+    for (int i = 0; i < env.size(); i++) {
+      String name = env.get(i).getName();
+      if (name == null || name.isBlank()) {
+        problems.add("spec.server.env[%d] has no name".formatted(i));
+      } else if (reserved.contains(name)) {
+        problems.add(("spec.server.env[%d] sets %s, which the operator sets itself (see docs/pod-contract.md): remove"
+            + " it; the model server's settings come from spec.server").formatted(i, name));
+      } else if (!seen.add(name)) {
+        problems.add("spec.server.env names %s more than once: keep one".formatted(name));
+      }
+    }
+  }
+
+  /** The CRD refuses intervals under 1s too, but a CRD installed before that rule would not. */
+  private static void checkInterval(String interval, List<String> problems) {
+    try {
+      if (interval != null && Durations.parse(interval, null).compareTo(MIN_INTERVAL) < 0) {
+        problems.add(("spec.rollout.analysis.interval %s is under 1s: every evaluation scrapes every canary pod and"
+            + " writes status, so that is a hot loop; use 5s or more").formatted(interval));
+      }
+    } catch (IllegalArgumentException e) {
+      problems.add("spec.rollout.analysis.interval: " + e.getMessage());
+    }
+  }
+
+  private static String abbreviate(String text) {
+    return text.length() > 40 ? text.substring(0, 40) + "…" : text;
+  }
+
+  /** Only the spec's own fields and referenced Secrets; what needs the cluster's state is in the other overload. */
+  List<String> validate(ModelDeployment mdep) {
     List<String> problems = new ArrayList<>();
     String name = mdep.getMetadata().getName();
     if (name.length() > MAX_NAME_LENGTH) {

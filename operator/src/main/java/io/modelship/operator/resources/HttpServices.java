@@ -2,6 +2,7 @@ package io.modelship.operator.resources;
 
 import io.fabric8.kubernetes.api.model.IntOrString;
 import io.fabric8.kubernetes.api.model.Service;
+import io.modelship.operator.revision.PodContract;
 import io.fabric8.kubernetes.api.model.ServiceBuilder;
 import io.modelship.operator.api.ModelDeployment;
 import java.util.Map;
@@ -25,7 +26,7 @@ final class HttpServices {
         .withName("http")
         .withProtocol("TCP")
         .withPort(80)
-        .withTargetPort(new IntOrString(RevisionDeployment.HTTP_PORT_NAME))
+        .withTargetPort(new IntOrString(PodContract.HTTP_PORT_NAME))
         .endPort()
         .endSpec()
         .build();

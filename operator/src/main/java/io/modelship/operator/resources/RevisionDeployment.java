@@ -27,6 +27,7 @@ import io.modelship.operator.api.spec.ModelSource;
 import io.modelship.operator.api.spec.S3Source;
 import io.modelship.operator.api.spec.SchedulingSpec;
 import io.modelship.operator.api.spec.ServerSpec;
+import io.modelship.operator.revision.PodContract;
 import io.modelship.operator.revision.Revision;
 import io.modelship.operator.revision.Revision.RevisionTemplate;
 import java.util.ArrayList;
@@ -40,10 +41,6 @@ import java.util.Map;
  * template, following docs/pod-contract.md; it must never depend on what is in the cluster.
  */
 public final class RevisionDeployment {
-  public static final String FETCH_CONTAINER = "fetch";
-  public static final String SERVE_CONTAINER = "model-server";
-  public static final String HTTP_PORT_NAME = "http";
-  public static final int HTTP_PORT = 8080;
   public static final String GPU_RESOURCE = "nvidia.com/gpu";
   public static final String GPU_PRODUCT_LABEL = "nvidia.com/gpu.product";
   static final String MODEL_DIR = "/models";
@@ -93,7 +90,7 @@ public final class RevisionDeployment {
         .withAnnotations(
             Map.of(
                 "prometheus.io/scrape", "true",
-                "prometheus.io/port", String.valueOf(HTTP_PORT),
+                "prometheus.io/port", String.valueOf(PodContract.HTTP_PORT),
                 "prometheus.io/path", "/metrics"))
         .endMetadata()
         .withNewSpec()
@@ -125,6 +122,16 @@ public final class RevisionDeployment {
         .build();
   }
 
+  /**
+   * Environment variables the operator sets on the model-server container for this spec. A user's
+   * spec.server.env may not name them again: under server-side apply a duplicate name is refused outright.
+   */
+  public static java.util.Set<String> reservedEnv(RevisionTemplate t) {
+    java.util.Set<String> names = new java.util.LinkedHashSet<>();
+    serveEnv(t).forEach(e -> names.add(e.getName()));
+    return names;
+  }
+
   private static Container fetchContainer(RevisionTemplate t) {
     List<EnvVar> env = new ArrayList<>(commonEnv());
     ModelSource source = t.model().getSource();
@@ -148,7 +155,7 @@ public final class RevisionDeployment {
       mounts.add(mount("source-credentials", CREDENTIALS_DIR, true));
     }
     return new ContainerBuilder()
-        .withName(FETCH_CONTAINER)
+        .withName(PodContract.FETCH_CONTAINER)
         .withImage(t.image())
         .withArgs("fetch")
         .withEnv(env)
@@ -163,38 +170,23 @@ public final class RevisionDeployment {
 
   private static Container serveContainer(ModelDeployment mdep, RevisionTemplate t) {
     ServerSpec server = t.server() != null ? t.server() : new ServerSpec();
-    List<EnvVar> env = new ArrayList<>(commonEnv());
-    env.add(env("MODELSHIP_MODEL_NAME", t.model().getName()));
-    env.add(env("MODELSHIP_PORT", String.valueOf(HTTP_PORT)));
-    env.add(env("DJL_CACHE_DIR", "/tmp/djl"));
-    if (server.getBatching() != null) {
-      if (server.getBatching().getMaxBatchSize() != null) {
-        env.add(env("MODELSHIP_MAX_BATCH_SIZE", server.getBatching().getMaxBatchSize().toString()));
-      }
-      if (server.getBatching().getMaxDelay() != null) {
-        env.add(env("MODELSHIP_MAX_BATCH_DELAY_MS", String.valueOf(toMillis(server.getBatching().getMaxDelay()))));
-      }
-    }
-    if (server.getWarmup() != null && server.getWarmup().getIterations() != null) {
-      env.add(env("MODELSHIP_WARMUP_ITERATIONS", server.getWarmup().getIterations().toString()));
-    }
-    List<VolumeMount> mounts = new ArrayList<>(List.of(mount("models", MODEL_DIR, true), mount("tmp", "/tmp", false)));
-    if (server.getApiKeySecret() != null) {
-      env.add(env("MODELSHIP_API_KEY_FILE", API_KEY_DIR + "/" + API_KEY_KEY));
-      mounts.add(mount("api-key", API_KEY_DIR, true));
-    }
-    // The user's variables come last so they can override ours on purpose.
+    List<EnvVar> env = serveEnv(t);
+    // The user's variables come last; validation refuses names the operator sets (a duplicate under SSA fails).
     if (server.getEnv() != null) {
       env.addAll(server.getEnv());
     }
+    List<VolumeMount> mounts = new ArrayList<>(List.of(mount("models", MODEL_DIR, true), mount("tmp", "/tmp", false)));
+    if (server.getApiKeySecret() != null) {
+      mounts.add(mount("api-key", API_KEY_DIR, true));
+    }
     return new ContainerBuilder()
-        .withName(SERVE_CONTAINER)
+        .withName(PodContract.SERVE_CONTAINER)
         .withImage(t.image())
         .withArgs("serve")
         .withEnv(env)
         .addNewPort()
-        .withName(HTTP_PORT_NAME)
-        .withContainerPort(HTTP_PORT)
+        .withName(PodContract.HTTP_PORT_NAME)
+        .withContainerPort(PodContract.HTTP_PORT)
         .withProtocol("TCP")
         .endPort()
         .withVolumeMounts(mounts)
@@ -218,6 +210,31 @@ public final class RevisionDeployment {
         .withResources(serveResources(t))
         .build();
   }
+
+  /** The model-server container's environment, without the user's own variables. */
+  private static List<EnvVar> serveEnv(RevisionTemplate t) {
+    ServerSpec server = t.server() != null ? t.server() : new ServerSpec();
+    List<EnvVar> env = new ArrayList<>(commonEnv());
+    env.add(env("MODELSHIP_MODEL_NAME", t.model().getName()));
+    env.add(env("MODELSHIP_PORT", String.valueOf(PodContract.HTTP_PORT)));
+    env.add(env("DJL_CACHE_DIR", "/tmp/djl"));
+    if (server.getBatching() != null) {
+      if (server.getBatching().getMaxBatchSize() != null) {
+        env.add(env("MODELSHIP_MAX_BATCH_SIZE", server.getBatching().getMaxBatchSize().toString()));
+      }
+      if (server.getBatching().getMaxDelay() != null) {
+        env.add(env("MODELSHIP_MAX_BATCH_DELAY_MS", String.valueOf(toMillis(server.getBatching().getMaxDelay()))));
+      }
+    }
+    if (server.getWarmup() != null && server.getWarmup().getIterations() != null) {
+      env.add(env("MODELSHIP_WARMUP_ITERATIONS", server.getWarmup().getIterations().toString()));
+    }
+    if (server.getApiKeySecret() != null) {
+      env.add(env("MODELSHIP_API_KEY_FILE", API_KEY_DIR + "/" + API_KEY_KEY));
+    }
+    return env;
+  }
+
 
   private static List<EnvVar> commonEnv() {
     // Nothing calls home: DJL would probe a cloud metadata address, and ONNX Runtime 1.29 sends telemetry from
@@ -330,7 +347,7 @@ public final class RevisionDeployment {
     return new ProbeBuilder()
         .withNewHttpGet()
         .withPath(path)
-        .withPort(new IntOrString(HTTP_PORT_NAME))
+        .withPort(new IntOrString(PodContract.HTTP_PORT_NAME))
         .endHttpGet()
         .withInitialDelaySeconds(initialDelaySeconds > 0 ? initialDelaySeconds : null)
         .withPeriodSeconds(periodSeconds)

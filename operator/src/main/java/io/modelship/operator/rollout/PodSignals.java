@@ -1,7 +1,8 @@
 package io.modelship.operator.rollout;
 
 import io.fabric8.kubernetes.api.model.Pod;
-import io.modelship.operator.resources.RevisionDeployment;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.modelship.operator.revision.PodContract;
 import java.util.List;
 import java.util.Optional;
 
@@ -31,16 +32,42 @@ public final class PodSignals {
     boolean fetching = pods.stream()
         .filter(p -> p.getStatus() != null && p.getStatus().getInitContainerStatuses() != null)
         .flatMap(p -> p.getStatus().getInitContainerStatuses().stream())
-        .anyMatch(s -> RevisionDeployment.FETCH_CONTAINER.equals(s.getName()) && s.getState() != null && s.getState().getRunning() != null);
+        .anyMatch(s -> PodContract.FETCH_CONTAINER.equals(s.getName()) && s.getState() != null && s.getState().getRunning() != null);
     if (fetching) {
       return Optional.of("FetchingArtifact");
     }
     boolean warming = pods.stream()
         .filter(p -> p.getStatus() != null && p.getStatus().getContainerStatuses() != null)
         .flatMap(p -> p.getStatus().getContainerStatuses().stream())
-        .anyMatch(s -> RevisionDeployment.SERVE_CONTAINER.equals(s.getName()) && s.getState() != null
+        .anyMatch(s -> PodContract.SERVE_CONTAINER.equals(s.getName()) && s.getState() != null
             && s.getState().getRunning() != null && !Boolean.TRUE.equals(s.getReady()));
     return warming ? Optional.of("WarmingUp") : Optional.empty();
+  }
+
+  /**
+   * Why the Deployment controller cannot create pods at all (a missing PriorityClass, a quota, an admission
+   * webhook): the ReplicaFailure condition it sets on the Deployment.
+   */
+  public static Optional<String> creationFailure(Deployment deployment) {
+    var status = deployment.getStatus();
+    if (status == null || status.getConditions() == null) {
+      return Optional.empty();
+    }
+    return status.getConditions().stream()
+        .filter(c -> "ReplicaFailure".equals(c.getType()) && "True".equals(c.getStatus()))
+        .map(c -> "pods cannot be created (" + c.getReason() + "): " + (c.getMessage() == null ? "" : c.getMessage()))
+        .findFirst();
+  }
+
+  /** A pod the scheduler cannot place, for a reason other than GPUs (those are {@link #waitingForGpu}). */
+  public static Optional<String> unschedulable(List<Pod> pods) {
+    return pods.stream()
+        .filter(p -> p.getStatus() != null && "Pending".equals(p.getStatus().getPhase()))
+        .flatMap(p -> p.getStatus().getConditions() == null ? java.util.stream.Stream.empty() : p.getStatus().getConditions().stream())
+        .filter(c -> "PodScheduled".equals(c.getType()) && "False".equals(c.getStatus()) && "Unschedulable".equals(c.getReason()))
+        .map(c -> c.getMessage() == null ? "no node fits" : c.getMessage())
+        .filter(m -> !m.contains("nvidia.com/"))
+        .findFirst();
   }
 
   /** A model-server container the kubelet keeps restarting. */
@@ -48,7 +75,7 @@ public final class PodSignals {
     return pods.stream()
         .filter(p -> p.getStatus() != null && p.getStatus().getContainerStatuses() != null)
         .flatMap(p -> p.getStatus().getContainerStatuses().stream())
-        .filter(s -> RevisionDeployment.SERVE_CONTAINER.equals(s.getName()))
+        .filter(s -> PodContract.SERVE_CONTAINER.equals(s.getName()))
         .filter(s -> s.getState() != null && s.getState().getWaiting() != null
             && "CrashLoopBackOff".equals(s.getState().getWaiting().getReason()))
         .map(s -> "model-server restarted %d times: %s".formatted(

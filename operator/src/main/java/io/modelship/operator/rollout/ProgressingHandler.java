@@ -5,7 +5,7 @@ import io.modelship.operator.api.status.GateResultStatus;
 import io.modelship.operator.api.status.GateResultStatus.Verdict;
 import io.modelship.operator.api.status.HistoryEntry.Outcome;
 import io.modelship.operator.api.status.Phase;
-import io.modelship.operator.reconciler.ObservedRevision;
+import io.modelship.operator.revision.ObservedRevision;
 import io.modelship.operator.rollout.RolloutView.Command;
 import java.time.Duration;
 import java.time.Instant;
@@ -85,14 +85,24 @@ final class ProgressingHandler implements PhaseHandler {
             "step %d (weight %d%%) not reached in %s: %d/%d canary pods ready".formatted(
                 step, weight, human(settings.progressDeadline()), canaryReady, plan.canaryTarget()));
       }
-      String reason = PodSignals.startingReason(pods).orElse("WaitingForCanaryPods");
-      return stay(v, canary, Phase.Progressing, reason,
+      var notCreated = v.canary().flatMap(c -> PodSignals.creationFailure(c.deployment()));
+      var unschedulable = PodSignals.unschedulable(pods);
+      String reason = notCreated.isPresent() ? "PodsNotCreated" : unschedulable.isPresent() ? "Unschedulable"
+          : PodSignals.startingReason(pods).orElse("WaitingForCanaryPods");
+      var t = stay(v, canary, Phase.Progressing, reason,
           "step %d (weight %d%%): %d/%d canary pods ready and warm%s".formatted(step, weight, canaryReady, plan.canaryTarget(),
               switch (reason) {
                 case "FetchingArtifact" -> "; downloading the artifact";
                 case "WarmingUp" -> "; loading and warming up the model";
+                case "PodsNotCreated" -> "; " + notCreated.get();
+                case "Unschedulable" -> "; no node fits: " + unschedulable.get();
                 default -> "";
               }));
+      // Said once, when it starts: a person may have to act (create the PriorityClass, free resources).
+      boolean news = (notCreated.isPresent() || unschedulable.isPresent())
+          && !reason.equals(v.previous().getConditions().stream().filter(c -> "Progressing".equals(c.getType()))
+              .map(c -> c.getReason()).findFirst().orElse(null));
+      return news ? t.note(true, reason, "revision %s: %s".formatted(canary.getRevision(), t.message)) : t;
     }
     if (reachedAt == null) {
       // The pause and the gates count from here: traffic at this step's weight starts now, not when it was asked.
@@ -152,6 +162,7 @@ final class ProgressingHandler implements PhaseHandler {
 
   private static Transition promoting(RolloutView v, CanaryStatus canary, String why) {
     canary.setStepStartedAt(v.now().toString());
+    canary.setPromotedBecause(why);
     var t = stay(v, canary, Phase.Promoting, "Promoting", "revision %s is being promoted: %s".formatted(canary.getRevision(), why));
     return t.note(false, "Promoting", t.message);
   }

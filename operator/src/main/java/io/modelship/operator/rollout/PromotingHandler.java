@@ -3,7 +3,7 @@ package io.modelship.operator.rollout;
 import io.modelship.operator.api.status.CanaryStatus;
 import io.modelship.operator.api.status.HistoryEntry.Outcome;
 import io.modelship.operator.api.status.Phase;
-import io.modelship.operator.reconciler.ObservedRevision;
+import io.modelship.operator.revision.ObservedRevision;
 import io.modelship.operator.rollout.RolloutView.Command;
 import java.time.Duration;
 import java.time.Instant;
@@ -25,7 +25,8 @@ final class PromotingHandler implements PhaseHandler {
       t.stable = RevisionStatuses.of(v, canary.getRevision(), v.canary());
       t.canary = null;
       t.failedRevision = null;
-      t.ended = Rollbacks.ended(v, t.stable, Outcome.Promoted, "every step passed");
+      t.ended = Rollbacks.ended(v, t.stable, Outcome.Promoted,
+          canary.getPromotedBecause() != null ? canary.getPromotedBecause() : "every step passed");
       return t.note(false, "Promoted", "revision %s promoted to stable; revision %s removed"
           .formatted(canary.getRevision(), v.stable().map(ObservedRevision::hash).orElse("-")));
     }

@@ -6,7 +6,7 @@ import io.modelship.operator.api.status.ModelDeploymentStatus;
 import io.modelship.operator.api.status.CanaryStatus;
 import io.modelship.operator.api.status.RevisionStatus;
 import io.fabric8.kubernetes.client.utils.Serialization;
-import io.modelship.operator.reconciler.ObservedRevision;
+import io.modelship.operator.revision.ObservedRevision;
 import java.util.Optional;
 
 /** Fills a revision's status from what its pods report, falling back on what status already recorded. */
@@ -54,6 +54,8 @@ public final class RevisionStatuses {
         .or(() -> earlier.map(RevisionStatus::getModelVersion)).orElse(null));
     rs.setDigest(artifact.map(ObservedRevision.Artifact::sha256)
         .or(() -> earlier.map(RevisionStatus::getDigest)).orElse(null));
+    // What kubectl get mdep shows: S3 and HTTP sources have no registry version, and a blank column helps nobody.
+    rs.setVersion(rs.getModelVersion() != null ? rs.getModelVersion() : hash);
     return rs;
   }
 

@@ -1,7 +1,7 @@
 package io.modelship.operator.rollout;
 
 import io.modelship.operator.api.status.Phase;
-import io.modelship.operator.reconciler.ObservedRevision;
+import io.modelship.operator.revision.ObservedRevision;
 
 /** The canary is gone; the stable revision grows back to full size, then the ModelDeployment is Degraded. */
 final class RollingBackHandler implements PhaseHandler {

@@ -42,6 +42,11 @@ public record RolloutSettings(
         Optional.ofNullable(r.getTraffic()).map(t -> t.getGatewayAPI()));
   }
 
+  /** The Gateway API traffic settings of a spec, if it asks for that mode (without parsing the rest). */
+  public static Optional<GatewayApiTraffic> gatewayApiOf(ModelDeploymentSpec spec) {
+    return Optional.ofNullable(spec.getRollout()).map(RolloutSpec::getTraffic).map(t -> t.getGatewayAPI());
+  }
+
   public RolloutStep step(int index) {
     return steps.get(Math.min(index, steps.size() - 1));
   }

@@ -3,7 +3,7 @@ package io.modelship.operator.rollout;
 import io.modelship.operator.api.ModelDeployment;
 import io.modelship.operator.api.status.GateResultStatus;
 import io.modelship.operator.api.status.ModelDeploymentStatus;
-import io.modelship.operator.reconciler.ObservedRevision;
+import io.modelship.operator.revision.ObservedRevision;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;

@@ -2,7 +2,7 @@ package io.modelship.operator.rollout;
 
 import io.modelship.operator.api.status.CanaryStatus;
 import io.modelship.operator.api.status.Phase;
-import io.modelship.operator.reconciler.ObservedRevision;
+import io.modelship.operator.revision.ObservedRevision;
 import io.modelship.operator.rollout.RolloutView.Command;
 import java.util.Optional;
 
@@ -69,13 +69,22 @@ final class SteadyHandler implements PhaseHandler {
     Optional<String> fetchFailure = target.flatMap(ObservedRevision::fetchFailure);
     Optional<String> crash = PodSignals.crashLooping(pods);
     Optional<String> gpu = PodSignals.waitingForGpu(pods);
+    Optional<String> notCreated = target.flatMap(o -> PodSignals.creationFailure(o.deployment()));
+    Optional<String> unschedulable = PodSignals.unschedulable(pods);
     Transition t;
-    if (fetchFailure.isPresent()) {
+    if (notCreated.isPresent()) {
+      // Not sticky: the ReplicaSet retries, and once the cause is fixed (a PriorityClass created, quota freed) the
+      // next pass sees pods.
+      t = new Transition(Phase.Failed, "PodsNotCreated", "revision %s: %s; nothing serves yet".formatted(v.target(), notCreated.get()));
+    } else if (fetchFailure.isPresent()) {
       t = new Transition(Phase.Failed, "FetchFailed", "revision %s cannot start: %s; nothing serves yet".formatted(v.target(), fetchFailure.get()));
     } else if (crash.isPresent()) {
       t = new Transition(Phase.Failed, "CrashLoop", "revision %s cannot start: %s; nothing serves yet".formatted(v.target(), crash.get()));
     } else if (gpu.isPresent()) {
       t = new Transition(Phase.Pending, "WaitingForCapacity", "revision %s waits for a node with free GPUs: %s".formatted(v.target(), gpu.get()));
+    } else if (unschedulable.isPresent()) {
+      t = new Transition(Phase.Pending, "Unschedulable", "revision %s: no node fits its pods: %s; nothing serves yet"
+          .formatted(v.target(), unschedulable.get()));
     } else {
       int ready = target.map(ObservedRevision::readyReplicas).orElse(0);
       t = new Transition(Phase.Pending, PodSignals.startingReason(pods).orElse("Pending"),

@@ -10,7 +10,7 @@ import io.modelship.operator.api.spec.ModelDeploymentSpec;
 import io.modelship.operator.api.spec.ModelSpec;
 import io.modelship.operator.api.spec.RolloutSpec;
 import io.modelship.operator.api.status.GateResultStatus;
-import io.modelship.operator.resources.RevisionDeployment;
+import io.modelship.operator.revision.PodContract;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.List;
@@ -45,12 +45,12 @@ final class Fixtures {
     return new PodBuilder()
         .withNewMetadata().withName(name).withNamespace(NAMESPACE).withUid("uid-" + name).endMetadata()
         .withNewSpec()
-        .addNewContainer().withName(RevisionDeployment.SERVE_CONTAINER)
-        .addNewPort().withName(RevisionDeployment.HTTP_PORT_NAME).withContainerPort(port).endPort()
+        .addNewContainer().withName(PodContract.SERVE_CONTAINER)
+        .addNewPort().withName(PodContract.HTTP_PORT_NAME).withContainerPort(port).endPort()
         .endContainer()
         .endSpec()
         .withNewStatus().withPodIP(ip)
-        .addNewContainerStatus().withName(RevisionDeployment.SERVE_CONTAINER).withRestartCount(restarts)
+        .addNewContainerStatus().withName(PodContract.SERVE_CONTAINER).withRestartCount(restarts)
         .endContainerStatus()
         .endStatus()
         .build();

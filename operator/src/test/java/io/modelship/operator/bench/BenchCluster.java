@@ -15,7 +15,7 @@ import io.modelship.operator.analysis.MetricsCanaryAnalysis;
 import io.modelship.operator.api.CrdConstants;
 import io.modelship.operator.api.ModelDeployment;
 import io.modelship.operator.api.status.ModelDeploymentStatus;
-import io.modelship.operator.resources.RevisionDeployment;
+import io.modelship.operator.revision.PodContract;
 import io.modelship.operator.testing.OperatorHarness;
 import io.modelship.server.onnx.OnnxModels;
 import io.modelship.server.serve.ModelServer;
@@ -310,13 +310,13 @@ final class BenchCluster implements AutoCloseable {
         .withNewMetadata().withName(podName).withNamespace(NS)
         .withLabels(d.getSpec().getTemplate().getMetadata().getLabels()).endMetadata()
         .withNewSpec()
-        .addNewContainer().withName(RevisionDeployment.SERVE_CONTAINER).withImage("bench")
-        .addNewPort().withName(RevisionDeployment.HTTP_PORT_NAME).withContainerPort(server.port()).endPort()
+        .addNewContainer().withName(PodContract.SERVE_CONTAINER).withImage("bench")
+        .addNewPort().withName(PodContract.HTTP_PORT_NAME).withContainerPort(server.port()).endPort()
         .endContainer()
         .endSpec()
         .withNewStatus().withPhase("Running").withPodIP("127.0.0.1")
         .addNewCondition().withType("Ready").withStatus("True").endCondition()
-        .addNewContainerStatus().withName(RevisionDeployment.SERVE_CONTAINER).withReady(true).withRestartCount(0)
+        .addNewContainerStatus().withName(PodContract.SERVE_CONTAINER).withReady(true).withRestartCount(0)
         .endContainerStatus()
         .endStatus()
         .build();

@@ -75,6 +75,46 @@ class CelRulesTest {
     assertThat(COMPILER.compile("self.steps.all(s, s.weight <= 100)").hasError()).as("macro").isFalse();
   }
 
+  /** The rules a real API server showed were missing or wrong, evaluated on the values that fooled them. */
+  @Test
+  void stepAndIntervalRulesRefuseWhatTheyShould() throws Exception {
+    List<Rule> steps = rulesAt(".spec.rollout.steps");
+    assertThat(steps).hasSize(2);
+    var increasing = List.<Object>of(step(10), step(50), step(100));
+    assertThat(allHold(steps, increasing)).isTrue();
+    assertThat(allHold(steps, List.of(step(50), step(10), step(100)))).as("out of order").isFalse();
+    assertThat(allHold(steps, List.of(step(10), step(10), step(100)))).as("repeated").isFalse();
+    assertThat(allHold(steps, List.of(step(10), step(50)))).as("last step not 100").isFalse();
+    // An empty list is the schema's minItems to refuse; a rule must not fail with "index out of bounds" on it.
+    assertThat(allHold(steps, List.of())).as("empty").isTrue();
+
+    List<Rule> interval = rulesAt(".spec.rollout.analysis.interval");
+    assertThat(allHold(interval, "0s")).isFalse();
+    assertThat(allHold(interval, "500ms")).isFalse();
+    assertThat(allHold(interval, "1s")).isTrue();
+    assertThat(allHold(interval, "1m30s")).isTrue();
+  }
+
+  private static java.util.Map<String, Object> step(long weight) {
+    return java.util.Map.of("weight", weight);
+  }
+
+  private static List<Rule> rulesAt(String path) throws IOException {
+    return rules().stream().filter(r -> r.path().equals(path)).toList();
+  }
+
+  private static boolean allHold(List<Rule> rules, Object self) throws Exception {
+    var runtime = dev.cel.runtime.CelRuntimeFactory.standardCelRuntimeBuilder().setOptions(OPTIONS).build();
+    for (Rule rule : rules) {
+      var ast = COMPILER.compile(rule.expression()).getAst();
+      Object result = runtime.createProgram(ast).eval(java.util.Map.of("self", self));
+      if (!Boolean.TRUE.equals(result)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   private static List<Rule> rules() throws IOException {
     List<Rule> rules = new ArrayList<>();
     try (Stream<Path> files = Files.list(RepoPaths.crds())) {

@@ -67,7 +67,7 @@ class ExamplesTest {
     for (JsonNode doc : mdeps) {
       assertThat(SCHEMA.validateSpec(doc.get("spec"))).as("CRD schema").isEmpty();
       ModelDeployment mdep = STRICT.treeToValue(doc, ModelDeployment.class);
-      assertThat(new SpecValidator(lookup(secrets)).validate(mdep)).as("SpecValidator").isEmpty();
+      assertThat(validate(new SpecValidator(lookup(secrets)), mdep)).as("SpecValidator").isEmpty();
     }
   }
 
@@ -142,8 +142,14 @@ class ExamplesTest {
   @Test
   void aModelDeploymentWithoutItsSecretFailsTheOperatorsCheck() throws IOException {
     ModelDeployment mdep = modelDeployment("gpu-model.yaml");
-    assertThat(new SpecValidator(lookup(List.of())).validate(mdep))
+    assertThat(validate(new SpecValidator(lookup(List.of())), mdep))
         .singleElement().asString().contains("reranker-api-key", "does not exist");
+  }
+
+  /** Everything the operator checks, as in a cluster that serves Gateway API. */
+  private static List<String> validate(SpecValidator validator, ModelDeployment mdep) {
+    var template = io.modelship.operator.revision.Revision.of(mdep, "model-server:test").template();
+    return validator.validate(mdep, true, io.modelship.operator.resources.RevisionDeployment.reservedEnv(template));
   }
 
   private static ModelDeployment modelDeployment(String file) throws IOException {

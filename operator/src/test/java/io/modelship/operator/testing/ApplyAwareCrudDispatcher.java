@@ -16,13 +16,26 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * fabric8's CRUD mock server, taught two things a real apiserver does: server-side apply (create when absent,
  * otherwise replace what the applier sends and keep the status, which is what apply amounts to for one field
  * manager that always sends whole objects; the mock's own merge appends to arrays, so it cannot stand in),
- * and a log of every write, so tests can prove a no-op reconcile writes nothing.
+ * server-side dry runs (answered, never stored), and a log of every write, so tests can prove a no-op reconcile
+ * writes nothing. A dry run changes nothing and is not logged as a write.
  */
 public class ApplyAwareCrudDispatcher extends KubernetesCrudDispatcher {
   private final List<String> writes = new CopyOnWriteArrayList<>();
+  /** A body fragment whose dry runs the server refuses, as an admission webhook or policy would; null: none. */
+  private volatile String refusedDryRun;
+  private volatile String refusal;
 
   @Override
   public MockResponse dispatch(RecordedRequest request) {
+    if (request.getPath().contains("dryRun=All")) {
+      String body = request.getBody().readUtf8();
+      if (refusedDryRun != null && body.contains(refusedDryRun)) {
+        return new MockResponse().setResponseCode(422).setBody("{\"kind\":\"Status\",\"apiVersion\":\"v1\","
+            + "\"status\":\"Failure\",\"reason\":\"Invalid\",\"code\":422,\"message\":\"" + refusal + "\"}");
+      }
+      // The object as the server would have stored it; nothing is stored.
+      return new MockResponse().setResponseCode(200).setBody(body);
+    }
     if (request.method() != HttpMethod.GET) {
       writes.add(request.getMethod() + " " + request.getPath());
     }
@@ -58,6 +71,12 @@ public class ApplyAwareCrudDispatcher extends KubernetesCrudDispatcher {
   private static RecordedRequest rewrite(RecordedRequest original, HttpMethod method, String path, String contentType, byte[] body) {
     Headers headers = Headers.builder().add("Content-Type", contentType).build();
     return new RecordedRequest(original.getHttpVersion(), method, path, headers, new Buffer(body));
+  }
+
+  /** From now on, dry runs of objects whose body contains {@code fragment} are refused with 422 and {@code message}. */
+  public void refuseDryRunsOf(String fragment, String message) {
+    refusal = message;
+    refusedDryRun = fragment;
   }
 
   /** Every non-GET request so far, as "METHOD path". */

@@ -111,6 +111,11 @@ public final class OperatorHarness implements AutoCloseable {
     deployment(deploymentName).ifPresent(this::settle);
   }
 
+  /** From now on, pods of this Deployment stay as they are: the test plays a slow or stuck scale-up. */
+  public void stopAutoReady(String deploymentName) {
+    autoReady.remove(deploymentName);
+  }
+
   /** The revision Deployment of a ModelDeployment other than {@code except}, once it exists. */
   public String awaitOtherRevision(String mdepName, String except) {
     await().atMost(Duration.ofSeconds(20)).until(() -> deployments().stream()

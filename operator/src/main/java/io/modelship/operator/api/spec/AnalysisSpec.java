@@ -4,11 +4,14 @@ import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Max;
 import io.fabric8.generator.annotation.Min;
 import io.fabric8.generator.annotation.Pattern;
+import io.fabric8.generator.annotation.ValidationRule;
 import io.fabric8.generator.annotation.Size;
 import java.util.List;
 
 public class AnalysisSpec {
   @Pattern(Durations.PATTERN)
+  @ValidationRule(value = "duration(self) >= duration('1s')",
+      message = "interval must be at least 1s: shorter scrapes every canary pod and writes status in a hot loop")
   @JsonPropertyDescription("How often the gates are evaluated, over the window since the last evaluation. Default 5s.")
   private String interval;
 

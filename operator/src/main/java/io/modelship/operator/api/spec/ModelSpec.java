@@ -2,10 +2,12 @@ package io.modelship.operator.api.spec;
 
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Pattern;
+import io.fabric8.generator.annotation.Size;
 import io.fabric8.generator.annotation.Required;
 
 public class ModelSpec {
   @Required
+  @Size(max = 63)
   @Pattern("^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
   @JsonPropertyDescription("Name the model is served under (the KServe v2 model name in /v2/models/{name}). Letters, digits, '_', '.', '-'; at most 63 characters.")
   private String name;

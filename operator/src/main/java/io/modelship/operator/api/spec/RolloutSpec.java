@@ -10,7 +10,11 @@ import java.util.List;
 
 public class RolloutSpec {
   @Size(min = 1, max = 10)
-  @ValidationRule(value = "self[size(self) - 1].weight == 100", message = "the last step must have weight 100")
+  @ValidationRule(value = "size(self) == 0 || self[size(self) - 1].weight == 100",
+      message = "the last step must have weight 100")
+  // Written out pair by pair (at most 10 steps): portable CEL, no list library needed.
+  @ValidationRule(value = "(size(self) < 2 || self[1].weight > self[0].weight) && (size(self) < 3 || self[2].weight > self[1].weight) && (size(self) < 4 || self[3].weight > self[2].weight) && (size(self) < 5 || self[4].weight > self[3].weight) && (size(self) < 6 || self[5].weight > self[4].weight) && (size(self) < 7 || self[6].weight > self[5].weight) && (size(self) < 8 || self[7].weight > self[6].weight) && (size(self) < 9 || self[8].weight > self[7].weight) && (size(self) < 10 || self[9].weight > self[8].weight)",
+      message = "step weights must increase from one step to the next, e.g. 10, 50, 100")
   @JsonPropertyDescription("Traffic steps for a new revision, in increasing weight, the last at 100. Default: 10 (1m), 50 (1m), 100.")
   private List<RolloutStep> steps;
 

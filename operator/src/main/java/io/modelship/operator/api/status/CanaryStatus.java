@@ -27,6 +27,9 @@ public class CanaryStatus extends RevisionStatus {
   @JsonPropertyDescription("Since when canary pods wait for a node with free GPUs, when they do.")
   private String waitingForCapacitySince;
 
+  @JsonPropertyDescription("Why the canary is being promoted, once it is: every step passed, or the modelship.io/promote annotation.")
+  private String promotedBecause;
+
   @JsonPropertyDescription("The latest verdict of every gate.")
   private List<GateResultStatus> analysis = new ArrayList<>();
 
@@ -44,6 +47,8 @@ public class CanaryStatus extends RevisionStatus {
   public void setConsecutiveFailures(Integer consecutiveFailures) { this.consecutiveFailures = consecutiveFailures; }
   public String getWaitingForCapacitySince() { return waitingForCapacitySince; }
   public void setWaitingForCapacitySince(String waitingForCapacitySince) { this.waitingForCapacitySince = waitingForCapacitySince; }
+  public String getPromotedBecause() { return promotedBecause; }
+  public void setPromotedBecause(String promotedBecause) { this.promotedBecause = promotedBecause; }
   public List<GateResultStatus> getAnalysis() { return analysis; }
   public void setAnalysis(List<GateResultStatus> analysis) { this.analysis = analysis; }
 }

@@ -10,6 +10,9 @@ public class RevisionStatus {
   @JsonPropertyDescription("Model version the artifact resolved to (e.g. the MLflow version number), as reported by the fetch step.")
   private String modelVersion;
 
+  @JsonPropertyDescription("The model version when the source has one, else the revision: what kubectl get mdep shows.")
+  private String version;
+
   @JsonPropertyDescription("Where the artifact was downloaded from.")
   private String artifactUri;
 
@@ -26,6 +29,8 @@ public class RevisionStatus {
   public void setRevision(String revision) { this.revision = revision; }
   public String getModelVersion() { return modelVersion; }
   public void setModelVersion(String modelVersion) { this.modelVersion = modelVersion; }
+  public String getVersion() { return version; }
+  public void setVersion(String version) { this.version = version; }
   public String getArtifactUri() { return artifactUri; }
   public void setArtifactUri(String artifactUri) { this.artifactUri = artifactUri; }
   public String getDigest() { return digest; }

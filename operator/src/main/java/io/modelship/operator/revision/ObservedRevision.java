@@ -1,4 +1,4 @@
-package io.modelship.operator.reconciler;
+package io.modelship.operator.revision;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.fabric8.kubernetes.api.model.ContainerStateTerminated;
@@ -6,7 +6,6 @@ import io.fabric8.kubernetes.api.model.ContainerStatus;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.utils.Serialization;
-import io.modelship.operator.resources.RevisionDeployment;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -73,7 +72,7 @@ public record ObservedRevision(String hash, Deployment deployment, List<Pod> pod
     return pods.stream()
         .filter(p -> p.getStatus() != null && p.getStatus().getInitContainerStatuses() != null)
         .flatMap(p -> p.getStatus().getInitContainerStatuses().stream())
-        .filter(s -> RevisionDeployment.FETCH_CONTAINER.equals(s.getName()));
+        .filter(s -> PodContract.FETCH_CONTAINER.equals(s.getName()));
   }
 
   private static ContainerStateTerminated successfulTermination(ContainerStatus s) {

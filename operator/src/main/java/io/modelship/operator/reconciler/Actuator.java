@@ -1,0 +1,121 @@
+package io.modelship.operator.reconciler;
+
+import static io.modelship.operator.api.CrdConstants.LABEL_REVISION;
+
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRoute;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.modelship.operator.api.ModelDeployment;
+import io.modelship.operator.api.status.Phase;
+import io.modelship.operator.resources.Applier;
+import io.modelship.operator.resources.ClientService;
+import io.modelship.operator.resources.RevisionDeployment;
+import io.modelship.operator.resources.RevisionService;
+import io.modelship.operator.resources.TrafficRoute;
+import io.modelship.operator.revision.ObservedRevision;
+import io.modelship.operator.revision.Revision;
+import io.modelship.operator.rollout.RolloutSettings;
+import io.modelship.operator.rollout.TrafficPlan;
+import io.modelship.operator.rollout.Transition;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * The last step of a pass: makes the cluster match the decision just recorded in status: which revisions live,
+ * with how many pods, and the traffic weights. Everything it does derives from the decision, never from what a
+ * handler happened to think, so a restarted operator does the same. Writes go through {@link Applier}, which
+ * skips objects that already match.
+ */
+final class Actuator {
+  private Actuator() {}
+
+  static void act(ModelDeployment mdep, Context<ModelDeployment> context, Transition decision, Revision target,
+      RolloutSettings settings, Map<String, ObservedRevision> observed) {
+    var applier = new Applier(context.getClient());
+    int n = settings.replicas();
+    String stableHash = decision.stable != null ? decision.stable.getRevision() : null;
+    Map<String, Integer> weights = new LinkedHashMap<>();
+    Set<String> live = new LinkedHashSet<>();
+    Optional<String> onlyServing = Optional.empty();
+
+    if (decision.canary != null) {
+      String canaryHash = decision.canary.getRevision();
+      int weight = decision.phase == Phase.Promoting ? 100 : settings.step(decision.canary.getStep()).getWeight();
+      var canaryObserved = Optional.ofNullable(observed.get(canaryHash));
+      int canaryReady = canaryObserved.map(ObservedRevision::readyReplicas).orElse(0);
+      int stablePods = Optional.ofNullable(observed.get(stableHash)).map(ObservedRevision::desiredReplicas).orElse(0);
+      var plan = TrafficPlan.forWeight(n, weight, settings.surge(), canaryReady, stablePods);
+      // Stable shrinks first: in swap mode the canary's GPUs come from it.
+      scale(applier, observed.get(stableHash), plan.stableReplicas(), context);
+      applier.apply(RevisionDeployment.desired(mdep, target, plan.canaryReplicas()),
+          canaryObserved.map(ObservedRevision::deployment), context);
+      live.add(stableHash);
+      live.add(canaryHash);
+      // Only ready, warmed-up canary pods ever get traffic.
+      int routed = canaryReady > 0 ? weight : 0;
+      weights.put(stableHash, 100 - routed);
+      weights.put(canaryHash, routed);
+    } else if (stableHash != null) {
+      live.add(stableHash);
+      weights.put(stableHash, 100);
+      if (stableHash.equals(target.hash())) {
+        applier.apply(RevisionDeployment.desired(mdep, target, n),
+            Optional.ofNullable(observed.get(stableHash)).map(ObservedRevision::deployment), context);
+      } else {
+        scale(applier, observed.get(stableHash), n, context);
+      }
+      // A rolled-back canary loses its traffic at once, but its pods go only once the stable revision is back at
+      // full size: the pod count never drops below the stable's ready floor.
+      String failed = decision.failedRevision;
+      if (decision.phase == Phase.RollingBack && failed != null && observed.containsKey(failed)) {
+        live.add(failed);
+        weights.put(failed, 0);
+        onlyServing = Optional.of(stableHash);
+      }
+    } else if (!target.hash().equals(decision.failedRevision)) {
+      // Nothing serves yet: the target runs at full size.
+      live.add(target.hash());
+      weights.put(target.hash(), 100);
+      applier.apply(RevisionDeployment.desired(mdep, target, n),
+          Optional.ofNullable(observed.get(target.hash())).map(ObservedRevision::deployment), context);
+    }
+
+    for (String revision : live) {
+      applier.apply(RevisionService.desired(mdep, revision), RevisionObserver.owned(context, Service.class,
+          Revision.objectName(mdep.getMetadata().getName(), revision)), context);
+    }
+    applier.apply(ClientService.desired(mdep, onlyServing),
+        RevisionObserver.owned(context, Service.class, mdep.getMetadata().getName()), context);
+    settings.gatewayApi().ifPresent(gateway -> {
+      if (!weights.isEmpty()) {
+        applier.apply(TrafficRoute.desired(mdep, gateway, weights),
+            RevisionObserver.owned(context, HTTPRoute.class, gateway.getHttpRoute()), context);
+      }
+    });
+    removeRevisionsNotIn(live, context, applier);
+  }
+
+  private static void scale(Applier applier, ObservedRevision revision, int replicas, Context<ModelDeployment> context) {
+    if (revision != null) {
+      applier.scale(revision.deployment(), replicas, context);
+    }
+  }
+
+  private static void removeRevisionsNotIn(Set<String> live, Context<ModelDeployment> context, Applier applier) {
+    for (Class<? extends HasMetadata> type : List.of(Deployment.class, Service.class)) {
+      context.getSecondaryResources(type).stream()
+          .filter(r -> r.getMetadata().getLabels() != null)
+          .filter(r -> {
+            String revision = r.getMetadata().getLabels().get(LABEL_REVISION);
+            return revision != null && !live.contains(revision);
+          })
+          .forEach(applier::delete);
+    }
+  }
+}

@@ -1,0 +1,45 @@
+package io.modelship.operator.reconciler;
+
+import static io.modelship.operator.api.CrdConstants.LABEL_REVISION;
+
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.modelship.operator.api.ModelDeployment;
+import io.modelship.operator.revision.ObservedRevision;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+
+/**
+ * The first step of a pass: what the informer caches hold of a ModelDeployment's revisions and owned objects.
+ * It only reads caches, never the API server, so observing is free however often a pass runs.
+ */
+final class RevisionObserver {
+  private RevisionObserver() {}
+
+  /** Live revisions, keyed by revision hash. */
+  static Map<String, ObservedRevision> revisions(Context<ModelDeployment> context) {
+    Map<String, List<Pod>> podsByRevision =
+        context.getSecondaryResources(Pod.class).stream()
+            .filter(p -> p.getMetadata().getLabels().containsKey(LABEL_REVISION))
+            .collect(Collectors.groupingBy(p -> p.getMetadata().getLabels().get(LABEL_REVISION)));
+    return context.getSecondaryResources(Deployment.class).stream()
+        .filter(d -> d.getMetadata().getLabels() != null && d.getMetadata().getLabels().containsKey(LABEL_REVISION))
+        .map(d -> {
+          String hash = d.getMetadata().getLabels().get(LABEL_REVISION);
+          return new ObservedRevision(hash, d, podsByRevision.getOrDefault(hash, List.of()));
+        })
+        .collect(Collectors.toMap(ObservedRevision::hash, Function.identity(), (a, b) -> a));
+  }
+
+  /** An owned object of {@code type} by name, from its informer's cache. */
+  static <T extends HasMetadata> Optional<T> owned(Context<ModelDeployment> context, Class<T> type, String name) {
+    return context.getSecondaryResources(type).stream()
+        .filter(r -> name.equals(r.getMetadata().getName()))
+        .findFirst();
+  }
+}

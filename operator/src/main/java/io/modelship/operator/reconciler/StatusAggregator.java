@@ -1,0 +1,174 @@
+package io.modelship.operator.reconciler;
+
+import static io.modelship.operator.reconciler.Conditions.ARTIFACT_RESOLVED;
+import static io.modelship.operator.reconciler.Conditions.CANARY_HEALTHY;
+import static io.modelship.operator.reconciler.Conditions.DEGRADED;
+import static io.modelship.operator.reconciler.Conditions.FALSE;
+import static io.modelship.operator.reconciler.Conditions.PROGRESSING;
+import static io.modelship.operator.reconciler.Conditions.READY;
+import static io.modelship.operator.reconciler.Conditions.TRUE;
+import static io.modelship.operator.reconciler.Conditions.UNKNOWN;
+
+import io.fabric8.kubernetes.client.utils.Serialization;
+import io.modelship.operator.api.ModelDeployment;
+import io.modelship.operator.api.status.GateResultStatus.Verdict;
+import io.modelship.operator.api.status.HistoryEntry;
+import io.modelship.operator.api.status.ModelDeploymentStatus;
+import io.modelship.operator.api.status.Phase;
+import io.modelship.operator.revision.ObservedRevision;
+import io.modelship.operator.rollout.PodSignals;
+import io.modelship.operator.rollout.RevisionStatuses;
+import io.modelship.operator.rollout.RolloutView;
+import io.modelship.operator.rollout.Transition;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.stream.Collectors;
+
+/**
+ * Builds the whole status of a ModelDeployment from a decision and what was observed: phase, revisions, history
+ * and every condition. The one place that says what Ready, ArtifactResolved, Progressing, Degraded and
+ * CanaryHealthy mean. Pure: no I/O, so it is unit tested case by case.
+ */
+final class StatusAggregator {
+  static final int HISTORY_LIMIT = 10;
+  private static final EnumSet<Phase> ROLLING =
+      EnumSet.of(Phase.Progressing, Phase.Paused, Phase.Promoting, Phase.RollingBack);
+
+  private final Clock clock;
+
+  StatusAggregator(Clock clock) {
+    this.clock = clock;
+  }
+
+  /** The status that records a phase handler's decision. */
+  ModelDeploymentStatus decided(ModelDeploymentStatus previous, Transition d, RolloutView view) {
+    ModelDeployment mdep = view.mdep();
+    var status = new ModelDeploymentStatus();
+    status.setObservedGeneration(generation(mdep));
+    status.setPhase(d.phase);
+    status.setStable(d.stable);
+    status.setCanary(d.canary);
+    status.setFailedRevision(d.failedRevision);
+    List<HistoryEntry> history = new ArrayList<>();
+    if (d.ended != null) {
+      history.add(d.ended);
+    }
+    history.addAll(previous.getHistory() == null ? List.of() : previous.getHistory());
+    status.setHistory(history.subList(0, Math.min(HISTORY_LIMIT, history.size())));
+
+    var conditions = new Conditions(previous.getConditions(), generation(mdep), clock);
+    artifactCondition(conditions, d, view);
+    readyCondition(conditions, d, view);
+    boolean rolling = ROLLING.contains(d.phase);
+    conditions.set(PROGRESSING, rolling ? TRUE : FALSE, rolling ? d.reason : "NoRollout",
+        rolling ? d.message : "no rollout in progress");
+    boolean degraded = d.phase == Phase.Degraded || d.phase == Phase.Failed;
+    conditions.set(DEGRADED, degraded ? TRUE : FALSE, degraded ? d.reason : "AsExpected",
+        degraded ? d.message : "no failure observed");
+    if (d.canary != null) {
+      var results = d.canary.getAnalysis();
+      boolean fail = results.stream().anyMatch(r -> r.getVerdict() == Verdict.Fail);
+      boolean pass = !results.isEmpty() && results.stream().allMatch(r -> r.getVerdict() == Verdict.Pass);
+      conditions.set(CANARY_HEALTHY, fail ? FALSE : pass ? TRUE : UNKNOWN,
+          fail ? "GateFailed" : pass ? "GatesPassing" : results.isEmpty() ? "NotEvaluated" : "Inconclusive",
+          results.isEmpty() ? "no gate evaluated yet" : results.stream()
+              .map(r -> r.getGate() + " " + r.getVerdict() + (r.getMessage() != null ? " (" + r.getMessage() + ")" : ""))
+              .collect(Collectors.joining("; ")));
+    }
+    status.setConditions(conditions.build());
+    return status;
+  }
+
+  /**
+   * Ready is whether clients are served: true while the stable revision has ready pods, a rollout in progress or
+   * not (Progressing and CanaryHealthy say how the rollout goes); before any revision is stable, once the first
+   * one is fully ready.
+   */
+  private static void readyCondition(Conditions conditions, Transition d, RolloutView view) {
+    Optional<ObservedRevision> stable = view.stable();
+    boolean fullyReady = d.phase == Phase.Stable && stable.map(ObservedRevision::isReady)
+        .or(() -> view.targetObserved().map(ObservedRevision::isReady)).orElse(false);
+    if (fullyReady) {
+      conditions.set(READY, TRUE, "RevisionReady", d.message);
+    } else if (d.stable != null && stable.map(s -> s.readyReplicas() > 0).orElse(false)) {
+      conditions.set(READY, TRUE, "StableServing", "revision %s serves with %d/%d pods ready; %s".formatted(
+          stable.get().hash(), stable.get().readyReplicas(), stable.get().desiredReplicas(), d.message));
+    } else {
+      conditions.set(READY, FALSE, d.reason, d.message);
+    }
+  }
+
+  /** What is known about the artifact of the revision the spec asks for, or of the one serving instead. */
+  private static void artifactCondition(Conditions conditions, Transition d, RolloutView view) {
+    String target = view.target();
+    Optional<ObservedRevision> observed = view.targetObserved();
+    var artifact = observed.flatMap(ObservedRevision::artifact);
+    var failure = observed.flatMap(ObservedRevision::fetchFailure);
+    if (artifact.isPresent()) {
+      conditions.set(ARTIFACT_RESOLVED, TRUE, "ArtifactVerified", "revision %s: %s".formatted(target,
+          describe(artifact.get().resolvedUri(), artifact.get().modelVersion(), artifact.get().sha256())));
+    } else if (failure.isPresent()) {
+      conditions.set(ARTIFACT_RESOLVED, FALSE, "FetchFailed", "revision %s: %s".formatted(target, failure.get()));
+    } else if (target.equals(d.failedRevision) && observed.isEmpty()) {
+      // Rolled back: the target is not deployed, so there is nothing being fetched; say what serves instead.
+      String serving = Optional.ofNullable(d.stable)
+          .map(s -> "; revision %s serves %s".formatted(s.getRevision(),
+              describe(s.getArtifactUri(), s.getModelVersion(), s.getDigest())))
+          .orElse("; nothing serves");
+      conditions.set(ARTIFACT_RESOLVED, d.stable != null ? TRUE : FALSE, "TargetRolledBack",
+          "revision %s failed its rollout and is not deployed%s".formatted(target, serving));
+    } else if (view.stable().map(s -> s.hash().equals(target)).orElse(false)) {
+      conditions.set(ARTIFACT_RESOLVED, TRUE, "ArtifactVerified", "revision %s serves".formatted(target));
+    } else {
+      var pods = observed.map(ObservedRevision::pods).orElse(List.of());
+      var notCreated = observed.flatMap(o -> PodSignals.creationFailure(o.deployment()));
+      var unschedulable = PodSignals.unschedulable(pods).or(() -> PodSignals.waitingForGpu(pods));
+      if (notCreated.isPresent()) {
+        conditions.set(ARTIFACT_RESOLVED, UNKNOWN, "PodsNotCreated",
+            "revision %s: no pod can fetch it: %s".formatted(target, notCreated.get()));
+      } else if (unschedulable.isPresent()) {
+        conditions.set(ARTIFACT_RESOLVED, UNKNOWN, "PodsNotScheduled",
+            "revision %s: no pod is scheduled to fetch it yet: %s".formatted(target, unschedulable.get()));
+      } else {
+        conditions.set(ARTIFACT_RESOLVED, UNKNOWN, "Fetching",
+            "revision %s: fetching %s".formatted(target, RevisionStatuses.sourceUri(view.mdep())));
+      }
+    }
+  }
+
+  /**
+   * The status when nothing can be deployed from the spec (it is invalid, or the API server refused what it
+   * asks for): whatever already serves keeps serving and is reported as it is.
+   */
+  ModelDeploymentStatus notDeployable(ModelDeployment mdep, ModelDeploymentStatus previous,
+      Optional<ObservedRevision> stable, String reason, String message) {
+    var conditions = new Conditions(previous.getConditions(), generation(mdep), clock);
+    var status = Serialization.jsonMapper().convertValue(previous, ModelDeploymentStatus.class);
+    status.setObservedGeneration(generation(mdep));
+    stable.ifPresent(s -> status.setStable(RevisionStatuses.of(mdep, previous, s.hash(), Optional.of(s))));
+    status.setPhase(stable.isPresent() ? Phase.Degraded : Phase.Failed);
+    String serving = stable.map(s -> "; revision %s keeps serving".formatted(s.hash())).orElse("");
+    conditions.set(READY, FALSE, reason, message + serving);
+    Conditions.find(previous.getConditions(), ARTIFACT_RESOLVED)
+        .ifPresent(c -> conditions.set(ARTIFACT_RESOLVED, c.getStatus(), c.getReason(), c.getMessage()));
+    conditions.set(PROGRESSING, FALSE, reason, "nothing is deployed from this spec");
+    conditions.set(DEGRADED, stable.isPresent() ? TRUE : FALSE, reason, message);
+    status.setConditions(conditions.build());
+    return status;
+  }
+
+  private static String describe(String uri, String version, String digest) {
+    return "%s (version %s, sha256 %s)".formatted(orDash(uri), orDash(version), orDash(digest));
+  }
+
+  static long generation(ModelDeployment mdep) {
+    return mdep.getMetadata().getGeneration() != null ? mdep.getMetadata().getGeneration() : 0L;
+  }
+
+  private static String orDash(String s) {
+    return s == null ? "-" : s;
+  }
+}
