@@ -6,6 +6,7 @@
 # A second run finds them all and returns at once. The first run takes ~20 min on 2 cores and prints
 # progress every 30 s; the full go output goes to <cache>/logs/build-*.log.
 set -euo pipefail
+# shellcheck disable=SC2034  # read by log() in lib.sh
 LOG_TAG=build
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"

@@ -81,4 +81,14 @@ wait_until() {
   done
 }
 
+# pid_running PID: true while PID is a live process. Not kill -0 alone: a dead daemon stays a zombie until
+# its parent reaps it (up.sh never waits for its daemons; this VM's PID 1 reaps orphans only now and then).
+pid_running() {
+  [ -n "${1:-}" ] && [ -r "/proc/$1/stat" ] || return 1
+  local stat
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  stat=${stat##*) }        # the command name may hold spaces and ")"; the state follows its last ")"
+  [ "${stat%% *}" != Z ]
+}
+
 require_root() { [ "$(id -u)" = 0 ] || die "must run as root (it manages containerd, iptables, mounts)"; }
