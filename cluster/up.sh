@@ -56,7 +56,7 @@ fail_with_log() {
   echo "---- last lines of $LOG_DIR/$name.log ----" >&2
   tail -n 25 "$LOG_DIR/$name.log" >&2 || true
   echo "----" >&2
-  die "$msg; see $LOG_DIR/$name.log (clean up with cluster/down.sh)"
+  die "$msg; see $LOG_DIR/$name.log (cluster/down.sh cleans up and keeps the logs in $CACHE_DIR/last-run-logs)"
 }
 
 # --- health ----------------------------------------------------------------------------------------
