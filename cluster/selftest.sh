@@ -5,6 +5,8 @@
 #   cluster/selftest.sh                    the full test
 #   cluster/selftest.sh --kill-up-at NAME  kill up.sh (its whole process group, like a killed test JVM)
 #                                          as soon as daemon NAME has started, then down.sh, then compare
+#   cluster/selftest.sh --crash            the full test, then SIGKILL every daemon while pods run (no
+#                                          API left to delete them through), then down.sh, then compare
 set -euo pipefail
 # shellcheck disable=SC2034  # read by log() in lib.sh
 LOG_TAG=selftest
@@ -13,10 +15,12 @@ LOG_TAG=selftest
 require_root
 
 KILL_AT=""
+CRASH=false
 while [ $# -gt 0 ]; do
   case $1 in
     --kill-up-at) KILL_AT=${2:?daemon name}; shift 2 ;;
-    *) die "usage: $0 [--kill-up-at <daemon>]" ;;
+    --crash) CRASH=true; shift ;;
+    *) die "usage: $0 [--kill-up-at <daemon> | --crash]" ;;
   esac
 done
 
@@ -422,6 +426,11 @@ else
       bad "the egress filter dropped nothing ($drops_before -> $drops_after)"
     fi
     sink_down
+    if $CRASH; then
+      running=$(pgrep -c -x httpd || true)
+      for f in "$PID_DIR"/*.pid; do kill -KILL "$(cat "$f")" 2>/dev/null || true; done
+      ok "crashed every daemon with SIGKILL while $running httpd container(s) ran"
+    fi
   else
     bad "up.sh failed"
   fi
