@@ -92,8 +92,9 @@ stray_pids() {
     case $mine in *" $pid "*) continue ;; esac
     exe=$(readlink "$d/exe" 2>/dev/null) || continue
     case $exe in "$CACHE_ROOT"/cluster-*/bin/*) echo "$pid"; continue ;; esac
-    # (or image builds images.sh left running: debootstrap, apt in the chroot)
-    if tr '\0' '\n' <"$d/cmdline" 2>/dev/null | grep -qF -e "$STATE_DIR" -e "$IMAGES_DIR/work-"; then echo "$pid"; fi
+    # An image build images.sh left running: debootstrap names its work dir, apt runs chrooted into it.
+    case $(readlink "$d/root" 2>/dev/null) in "$IMAGES_DIR"/work-*) echo "$pid"; continue ;; esac
+    if tr '\0' '\n' <"$d/cmdline" 2>/dev/null | grep -qF -e "$STATE_DIR" -e "$IMAGES_DIR/work-" -e "$CLUSTER_SRC/images.sh"; then echo "$pid"; fi
   done
 }
 

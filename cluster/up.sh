@@ -561,8 +561,10 @@ write_env_file() {
 NODE_IP=$(detect_node_ip) || die "cannot detect the node IP"
 [ -n "$NODE_IP" ] || die "cannot detect the node IP (set MODELSHIP_NODE_IP)"
 
-phase "Debian packages" "$CLUSTER_SRC/deps.sh"
-phase "binaries ($BIN_DIR)" "$CLUSTER_SRC/build.sh"
+# The steps run without the lock fd: if up.sh is killed, an orphaned step must not keep the lock and make
+# down.sh wait for it (an orphaned build just finishes into the cache; down.sh stops an image build).
+phase "Debian packages" "$CLUSTER_SRC/deps.sh" 9>&-
+phase "binaries ($BIN_DIR)" "$CLUSTER_SRC/build.sh" 9>&-
 
 if [ -d "$STATE_DIR" ]; then
   if cluster_healthy; then
@@ -579,7 +581,7 @@ cd "$STATE_DIR"   # the daemons' working directory: never the caller's
 phase "recorded host state (node IP $NODE_IP)" record_host
 phase "network: bridge $BRIDGE, routes, pod egress filter" setup_network
 phase "registry on $REGISTRY_ADDR" start_registry
-phase "images (pause, httpd, kubectl, jre)" "$CLUSTER_SRC/images.sh"
+phase "images (pause, httpd, kubectl, jre)" "$CLUSTER_SRC/images.sh" 9>&-
 phase "certificates, tokens, configs" eval 'make_pki; make_credentials; write_configs'
 start_containerd
 start_etcd
