@@ -58,7 +58,8 @@ record_state() {
   ip -o addr show | awk '{ $1 = ""; print }' | sed 's/valid_lft.*//' | sort >"$d/addrs"
   ip netns list | sort >"$d/netns"
   awk '{ print $2, $3 }' /proc/mounts | sort >"$d/mounts"
-  find /sys/fs/cgroup -maxdepth 3 -type d 2>/dev/null | sort >"$d/cgroups"
+  # process_api/* are this VM's per-command cgroups, made and removed by its supervisor.
+  find /sys/fs/cgroup -maxdepth 3 -type d 2>/dev/null | grep -v '/process_api/' | sort >"$d/cgroups"
   # Values that change by themselves (counters, entropy, PIDs) are not host configuration.
   sysctl -a 2>/dev/null | grep -vE '^(kernel\.random\.|fs\.(dentry-state|file-nr|inode-nr|inode-state|aio-nr|dquot|quota)|kernel\.ns_last_pid|kernel\.pty\.nr|net\.netfilter\.nf_conntrack_count|kernel\.sched_|vm\.stat|kernel\.perf_event)' \
     | sort >"$d/sysctls"
