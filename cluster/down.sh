@@ -11,6 +11,7 @@
 #   5. keep the daemons' logs in <cache>/last-run-logs, remove the state dir.
 # Keeps the cache (binaries, registry storage, images). --purge removes the cluster caches too.
 set -euo pipefail
+# shellcheck disable=SC2034  # read by log() in lib.sh
 LOG_TAG=down
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"

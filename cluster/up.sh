@@ -510,8 +510,7 @@ start_apiserver() {
     --service-account-issuer "https://kubernetes.default.svc.$CLUSTER_DOMAIN" \
     --service-account-key-file "$PKI/sa.pub" \
     --service-account-signing-key-file "$PKI/sa.key" \
-    --allow-privileged=true --profiling=false \
-    --cert-dir "$PKI/apiserver-generated"
+    --allow-privileged=true --profiling=false
 }
 wait_apiserver() {
   wait_daemon kube-apiserver 90 "apiserver /readyz" \
