@@ -101,7 +101,8 @@ public final class ModelServer implements AutoCloseable {
     try {
       ModelArtifact artifact = ModelArtifact.locate(options.modelDir());
       String name = options.modelName().orElseGet(() -> baseName(artifact));
-      String version = options.modelVersion().or(artifact::recordedVersion).orElse("unversioned");
+      String version = options.modelVersion().or(artifact::recordedVersion).or(options::defaultModelVersion)
+          .orElse("unversioned");
       modelVersion = new ModelVersion(name, version, metrics.model(name, version));
       registry.add(modelVersion);
 

@@ -32,7 +32,8 @@ public record ServeOptions(
     int warmupHttpRequests,
     Optional<Integer> maxRequestRows,
     Duration idleTimeout,
-    Duration bodyTimeout) {
+    Duration bodyTimeout,
+    Optional<String> defaultModelVersion) {
 
   private static final List<Option> OPTIONS =
       List.of(
@@ -42,6 +43,9 @@ public record ServeOptions(
               "name served (KServe v2 model name); default: the .onnx file's name"),
           new Option("--model-version", "MODELSHIP_MODEL_VERSION", null,
               "version label on metrics and metadata; default: modelVersion from .modelship/artifact.json"),
+          new Option("--default-model-version", "MODELSHIP_DEFAULT_MODEL_VERSION", null,
+              "version served when neither --model-version nor artifact.json names one (the operator passes the"
+                  + " revision); default: unversioned"),
           new Option("--port", "MODELSHIP_PORT", "8080", "port for inference, health and /metrics"),
           new Option("--max-batch-size", "MODELSHIP_MAX_BATCH_SIZE", "8",
               "dynamic batching limit in rows; 1 disables batching"),
@@ -123,7 +127,8 @@ public record ServeOptions(
                   warmupHttp,
                   maxRows,
                   Duration.ofMillis(idle),
-                  Duration.ofMillis(bodyTimeout))),
+                  Duration.ofMillis(bodyTimeout),
+                  Optional.ofNullable(values.get("--default-model-version")))),
           Optional.empty(),
           false);
     } catch (IllegalArgumentException e) {
@@ -217,6 +222,10 @@ public record ServeOptions(
     return edit(b -> b.maxRequestRows = Optional.of(rows));
   }
 
+  public ServeOptions withDefaultModelVersion(String version) {
+    return edit(b -> b.defaultModelVersion = Optional.of(version));
+  }
+
   public ServeOptions withTimeouts(Duration idle, Duration body) {
     return edit(b -> {
       b.idleTimeout = idle;
@@ -250,6 +259,7 @@ public record ServeOptions(
     Optional<Integer> maxRequestRows;
     Duration idleTimeout;
     Duration bodyTimeout;
+    Optional<String> defaultModelVersion;
 
     Builder(ServeOptions o) {
       modelDir = o.modelDir;
@@ -270,12 +280,13 @@ public record ServeOptions(
       maxRequestRows = o.maxRequestRows;
       idleTimeout = o.idleTimeout;
       bodyTimeout = o.bodyTimeout;
+      defaultModelVersion = o.defaultModelVersion;
     }
 
     ServeOptions build() {
       return new ServeOptions(modelDir, modelName, modelVersion, host, port, maxBatchSize, maxBatchDelay,
           warmupIterations, device, apiKeyFile, maxBodyBytes, drainTimeout, maxQueue, drainDelay, warmupHttpRequests,
-          maxRequestRows, idleTimeout, bodyTimeout);
+          maxRequestRows, idleTimeout, bodyTimeout, defaultModelVersion);
     }
   }
 }

@@ -141,6 +141,20 @@ public final class OnnxModels {
     return write(dir.resolve("model.onnx"), model(graph));
   }
 
+  /**
+   * A broken release of an MLP classifier: its signature says {@code input} FP32 [N,K] → {@code probabilities}
+   * FP32 [N,classes], like {@code Mlp}'s, but its weight has {@code features + 1} rows, so every request of
+   * {@code features} values passes the server's checks and then fails inside ONNX Runtime: a 5xx for all.
+   */
+  public static Path writeBroken(Path dir, int features, int classes) {
+    ProtoWriter graph = new ProtoWriter().string(2, "broken");
+    graph.message(5, floatTensor("w", new long[] {features + 1, classes}, new Random(5), 1.0));
+    graph.message(1, node("MatMul", List.of(Mlp.INPUT, "w"), Mlp.OUTPUT));
+    graph.message(11, new ProtoWriter().string(1, Mlp.INPUT).message(2, tensorType(FLOAT, "N", "K")));
+    graph.message(12, new ProtoWriter().string(1, Mlp.OUTPUT).message(2, tensorType(FLOAT, "N", (long) classes)));
+    return write(dir.resolve("model.onnx"), model(graph));
+  }
+
   /** A tensor TypeProto; each dim is a String (symbolic, dim_param) or a Long (dim_value). */
   private static ProtoWriter tensorType(int elemType, Object... dims) {
     ProtoWriter shape = new ProtoWriter();

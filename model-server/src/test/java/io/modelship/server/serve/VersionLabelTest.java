@@ -40,10 +40,22 @@ class VersionLabelTest {
   }
 
   @Test
+  void withoutARegistryVersionTheRevisionTheOperatorPassesIsServed() throws Exception {
+    recordedVersion("{\"source\":\"s3://models/iris/\",\"modelVersion\":null}");
+
+    try (RunningServer running = RunningServer.startReady(
+        ServeOptions.defaults(modelDir, 0).withDefaultModelVersion("5d3a9c0e1f"))) {
+      assertThat(RunningServer.json(running.get("/v2/models/model")).path("versions").toString())
+          .isEqualTo("[\"5d3a9c0e1f\"]");
+    }
+  }
+
+  @Test
   void aRegistryVersionIsServedAsIs() throws Exception {
     recordedVersion("{\"source\":\"mlflow://iris\",\"modelVersion\":\"7\"}");
 
-    try (RunningServer running = RunningServer.startReady(ServeOptions.defaults(modelDir, 0))) {
+    try (RunningServer running = RunningServer.startReady(
+        ServeOptions.defaults(modelDir, 0).withDefaultModelVersion("5d3a9c0e1f"))) {
       assertThat(RunningServer.json(running.get("/v2/models/model")).path("versions").toString())
           .isEqualTo("[\"7\"]");
     }

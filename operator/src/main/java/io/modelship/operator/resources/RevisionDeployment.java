@@ -109,7 +109,7 @@ public final class RevisionDeployment {
                 .endSeccompProfile()
                 .build())
         .withInitContainers(fetchContainer(t))
-        .withContainers(serveContainer(mdep, t))
+        .withContainers(serveContainer(mdep, t, revision.hash()))
         .withVolumes(volumes(t))
         .withNodeSelector(nodeSelector(scheduling, gpu))
         .withTolerations(tolerations(scheduling, gpu))
@@ -128,7 +128,7 @@ public final class RevisionDeployment {
    */
   public static java.util.Set<String> reservedEnv(RevisionTemplate t) {
     java.util.Set<String> names = new java.util.LinkedHashSet<>();
-    serveEnv(t).forEach(e -> names.add(e.getName()));
+    serveEnv(t, "").forEach(e -> names.add(e.getName()));
     return names;
   }
 
@@ -168,9 +168,9 @@ public final class RevisionDeployment {
         .build();
   }
 
-  private static Container serveContainer(ModelDeployment mdep, RevisionTemplate t) {
+  private static Container serveContainer(ModelDeployment mdep, RevisionTemplate t, String revision) {
     ServerSpec server = t.server() != null ? t.server() : new ServerSpec();
-    List<EnvVar> env = serveEnv(t);
+    List<EnvVar> env = serveEnv(t, revision);
     // The user's variables come last; validation refuses names the operator sets (a duplicate under SSA fails).
     if (server.getEnv() != null) {
       env.addAll(server.getEnv());
@@ -212,10 +212,12 @@ public final class RevisionDeployment {
   }
 
   /** The model-server container's environment, without the user's own variables. */
-  private static List<EnvVar> serveEnv(RevisionTemplate t) {
+  private static List<EnvVar> serveEnv(RevisionTemplate t, String revision) {
     ServerSpec server = t.server() != null ? t.server() : new ServerSpec();
     List<EnvVar> env = new ArrayList<>(commonEnv());
     env.add(env("MODELSHIP_MODEL_NAME", t.model().getName()));
+    // A source without a registry version (S3, HTTP) is served as its revision, the name status and kubectl show.
+    env.add(env("MODELSHIP_DEFAULT_MODEL_VERSION", revision));
     env.add(env("MODELSHIP_PORT", String.valueOf(PodContract.HTTP_PORT)));
     env.add(env("DJL_CACHE_DIR", "/tmp/djl"));
     if (server.getBatching() != null) {

@@ -278,7 +278,7 @@ class HelmChartTest {
   void chartShipsTheCommittedCrdsByteForByte() throws IOException {
     Path committed = RepoPaths.crds();
     Path inChart = RepoPaths.chart().resolve("crds");
-    String fix = "helm/modelship-operator/crds/ differs from crds/: run `cp crds/*.yml helm/modelship-operator/crds/`"
+    String fix = "helm/modelship-operator/crds/ differs from crds/: run `./mvnw -pl operator -Pupdate-crds process-test-classes`"
         + " from the repository root and commit both";
     assertThat(fileNames(inChart)).as(fix).isEqualTo(fileNames(committed));
     for (String name : fileNames(committed)) {

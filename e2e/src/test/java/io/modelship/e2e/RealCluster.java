@@ -1,0 +1,278 @@
+package io.modelship.e2e;
+
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+
+/**
+ * The one-node Kubernetes the end-to-end tests run on, made by cluster/up.sh, with Modelship installed in it as a
+ * user would: the images built by Jib and pushed to the cluster's registry, the chart installed with helm. Started
+ * once per test run, torn down by cluster/down.sh when the run ends (also when it fails, and on Ctrl-C), which
+ * leaves the host as it was.
+ *
+ * <p>It needs Linux and root (it runs kubelet, containerd and iptables); elsewhere every end-to-end test is skipped
+ * with the reason printed.
+ */
+public final class RealCluster implements ExtensionContext.Store.CloseableResource, AutoCloseable {
+  public static final String OPERATOR_NAMESPACE = "modelship";
+  private static final Duration UP_WITHIN = Duration.ofMinutes(45);
+  private static RealCluster instance;
+  private static String unavailable;
+
+  final Path root = Path.of(System.getProperty("modelship.root", "..")).toAbsolutePath().normalize();
+  final Map<String, String> env;
+  final KubernetesClient client;
+  final String nodeIp;
+  final String version = System.getProperty("modelship.version", "0.1.0-SNAPSHOT");
+  private final Thread teardownOnExit = new Thread(this::down, "cluster-down-on-exit");
+  private boolean closed;
+
+  /** JUnit: every end-to-end test class is extended with this; the first one starts the cluster. */
+  public static final class Extension implements BeforeAllCallback {
+    @Override
+    public void beforeAll(ExtensionContext context) throws Exception {
+      Optional<String> why = unavailableReason();
+      if (why.isPresent()) {
+        System.out.println("SKIPPED end-to-end tests (" + context.getDisplayName() + "): " + why.get());
+        Assumptions.abort(why.get());
+      }
+      context.getRoot().getStore(ExtensionContext.Namespace.GLOBAL)
+          .getOrComputeIfAbsent(RealCluster.class, key -> start(), RealCluster.class);
+    }
+  }
+
+  public static synchronized RealCluster get() {
+    if (instance == null) {
+      throw new IllegalStateException("the cluster is started by RealCluster.Extension");
+    }
+    return instance;
+  }
+
+  /** Why this machine cannot run the end-to-end tier, or empty when it can. */
+  static synchronized Optional<String> unavailableReason() {
+    if (unavailable != null) {
+      return unavailable.isEmpty() ? Optional.empty() : Optional.of(unavailable);
+    }
+    String why = "";
+    if ("skip".equals(System.getenv("MODELSHIP_E2E"))) {
+      why = "MODELSHIP_E2E=skip";
+    } else if (!System.getProperty("os.name", "").toLowerCase().contains("linux")) {
+      why = "the one-node cluster runs on Linux only (this is " + System.getProperty("os.name") + ")";
+    } else if (!"root".equals(System.getProperty("user.name"))) {
+      why = "the one-node cluster needs root (kubelet, containerd, iptables); this is " + System.getProperty("user.name");
+    } else if (!onPath("go")) {
+      why = "go is not on PATH; the cluster's Kubernetes binaries are built from Go modules";
+    } else if (!onPath("apt-get")) {
+      why = "apt-get is not on PATH; containerd, runc and the registry come from Debian packages";
+    }
+    unavailable = why;
+    return why.isEmpty() ? Optional.empty() : Optional.of(why);
+  }
+
+  private static boolean onPath(String command) {
+    for (String dir : System.getenv().getOrDefault("PATH", "").split(":")) {
+      if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, command))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static synchronized RealCluster start() {
+    if (instance == null) {
+      try {
+        instance = new RealCluster();
+      } catch (IOException | InterruptedException e) {
+        throw new IllegalStateException("the one-node cluster did not come up: " + e.getMessage(), e);
+      }
+    }
+    return instance;
+  }
+
+  private RealCluster() throws IOException, InterruptedException {
+    Runtime.getRuntime().addShutdownHook(teardownOnExit);
+    long started = System.nanoTime();
+    progress("bringing up the one-node cluster (the first run builds Kubernetes from source: about 15 minutes)");
+    run(UP_WITHIN, root.resolve("cluster/up.sh").toString());
+    env = readEnv();
+    nodeIp = env.get("MODELSHIP_NODE_IP");
+    client = new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(Files.readString(Path.of(env.get("KUBECONFIG")))))
+        .build();
+    progress("building and pushing the images with Jib");
+    buildImages();
+    progress("installing the chart");
+    installChart();
+    progress("ready in %d s".formatted(TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started)));
+  }
+
+  private Map<String, String> readEnv() throws IOException, InterruptedException {
+    Map<String, String> values = new LinkedHashMap<>();
+    for (String line : output(Duration.ofMinutes(1), root.resolve("cluster/env.sh").toString()).split("\n")) {
+      int eq = line.indexOf('=');
+      if (eq > 0) {
+        values.put(line.substring(0, eq), line.substring(eq + 1));
+      }
+    }
+    return values;
+  }
+
+  /** The images, built as a user builds them: Jib in the two modules, pushed to the cluster's registry. */
+  private void buildImages() throws IOException, InterruptedException {
+    String base = Files.readString(Path.of(env.get("MODELSHIP_JRE_DIGEST_FILE")).resolveSibling("jre.ref")).strip();
+    List<String> maven = new ArrayList<>(List.of(root.resolve("mvnw").toString(), "-B", "-q", "-f",
+        root.resolve("pom.xml").toString(), "-pl", "model-server,operator", "jib:build",
+        "-Dimage.registry=" + env.get("MODELSHIP_REGISTRY"), "-Djib.from.image=" + base, "-Djib.insecure=true",
+        "-Djib.console=plain"));
+    List<String> offline = new ArrayList<>(maven);
+    offline.add(2, "-o");
+    try {
+      run(Duration.ofMinutes(10), offline.toArray(String[]::new));
+    } catch (IllegalStateException firstTime) {
+      // Offline fails only when the Jib plugin has never been downloaded here.
+      run(Duration.ofMinutes(15), maven.toArray(String[]::new));
+    }
+  }
+
+  private void installChart() throws IOException, InterruptedException {
+    helm("upgrade", "--install", "modelship", root.resolve("helm/modelship-operator").toString(),
+        "--namespace", OPERATOR_NAMESPACE, "--create-namespace", "--wait", "--timeout", "5m",
+        "--set", "image.repository=" + env.get("MODELSHIP_REGISTRY") + "/modelship/operator",
+        "--set", "image.tag=" + version,
+        "--set", "modelServer.image.repository=" + env.get("MODELSHIP_REGISTRY") + "/modelship/model-server",
+        "--set", "modelServer.image.tag=" + version,
+        "--set", "logFormat=text");
+  }
+
+  /** kubectl against the cluster, as a user types it; returns its output, fails on a non-zero exit. */
+  public String kubectl(String... args) {
+    List<String> command = new ArrayList<>(List.of(env.get("MODELSHIP_KUBECTL"), "--kubeconfig", env.get("KUBECONFIG")));
+    command.addAll(List.of(args));
+    try {
+      return output(Duration.ofMinutes(2), command.toArray(String[]::new));
+    } catch (IOException | InterruptedException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  public String helm(String... args) {
+    List<String> command = new ArrayList<>(List.of(env.get("MODELSHIP_HELM"), "--kubeconfig", env.get("KUBECONFIG")));
+    command.addAll(List.of(args));
+    try {
+      return output(Duration.ofMinutes(6), command.toArray(String[]::new));
+    } catch (IOException | InterruptedException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** cluster/gpu.sh: fake nvidia.com/gpu capacity on the node, so GPU pods schedule for real. */
+  public void gpus(int count) {
+    try {
+      if (count == 0) {
+        run(Duration.ofMinutes(1), root.resolve("cluster/gpu.sh").toString(), "clear");
+      } else {
+        run(Duration.ofMinutes(1), root.resolve("cluster/gpu.sh").toString(), "set", String.valueOf(count));
+      }
+    } catch (IOException | InterruptedException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  public KubernetesClient client() {
+    return client;
+  }
+
+  public String image(String name) {
+    return env.get("MODELSHIP_REGISTRY") + "/modelship/" + name + ":" + version;
+  }
+
+  public Path coreDnsQueryLog() {
+    return Path.of(env.get("MODELSHIP_COREDNS_QUERY_LOG"));
+  }
+
+  @Override
+  public void close() {
+    down();
+    try {
+      Runtime.getRuntime().removeShutdownHook(teardownOnExit);
+    } catch (IllegalStateException e) {
+      // the JVM is already shutting down; the hook runs down() once more, which does nothing
+    }
+  }
+
+  private synchronized void down() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    if ("1".equals(System.getenv("MODELSHIP_E2E_KEEP"))) {
+      progress("MODELSHIP_E2E_KEEP=1: the cluster stays up; KUBECONFIG=" + env.get("KUBECONFIG")
+          + "; cluster/down.sh tears it down");
+      return;
+    }
+    progress("tearing the cluster down (cluster/down.sh)");
+    if (client != null) {
+      client.close();
+    }
+    try {
+      run(Duration.ofMinutes(5), root.resolve("cluster/down.sh").toString());
+    } catch (IOException | InterruptedException | RuntimeException e) {
+      System.out.println("[e2e] cluster/down.sh failed: " + e.getMessage() + "; run it by hand to restore the host");
+    }
+  }
+
+  static void progress(String message) {
+    System.out.println("[e2e] " + message);
+  }
+
+  /** Runs a command with its output shown line by line (the cluster's first build is long: it says how far). */
+  private void run(Duration limit, String... command) throws IOException, InterruptedException {
+    Process process = new ProcessBuilder(command).directory(root.toFile()).redirectErrorStream(true).start();
+    List<String> tail = new ArrayList<>();
+    try (BufferedReader lines = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+      for (String line = lines.readLine(); line != null; line = lines.readLine()) {
+        System.out.println("  " + line);
+        tail.add(line);
+        if (tail.size() > 30) {
+          tail.remove(0);
+        }
+      }
+    }
+    if (!process.waitFor(limit.toSeconds(), TimeUnit.SECONDS)) {
+      process.destroyForcibly();
+      throw new IllegalStateException(String.join(" ", command) + " did not finish within " + limit);
+    }
+    if (process.exitValue() != 0) {
+      throw new IllegalStateException(command[0] + " exited " + process.exitValue() + ":\n" + String.join("\n", tail));
+    }
+  }
+
+  private String output(Duration limit, String... command) throws IOException, InterruptedException {
+    Process process = new ProcessBuilder(command).directory(root.toFile()).redirectErrorStream(true).start();
+    String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    if (!process.waitFor(limit.toSeconds(), TimeUnit.SECONDS)) {
+      process.destroyForcibly();
+      throw new IllegalStateException(String.join(" ", command) + " did not finish within " + limit);
+    }
+    if (process.exitValue() != 0) {
+      throw new IllegalStateException(String.join(" ", List.of(command).subList(0, Math.min(4, command.length)))
+          + " ... exited " + process.exitValue() + ": " + out.strip());
+    }
+    return out;
+  }
+}

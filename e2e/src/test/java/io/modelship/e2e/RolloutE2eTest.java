@@ -1,0 +1,164 @@
+package io.modelship.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.fabric8.kubernetes.api.model.Event;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.modelship.operator.api.ModelDeployment;
+import io.modelship.operator.api.status.HistoryEntry.Outcome;
+import io.modelship.operator.api.status.ModelDeploymentStatus;
+import io.modelship.operator.api.status.Phase;
+import io.modelship.server.onnx.OnnxModels.Mlp;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * The story a user lives, on a real cluster with real traffic through the client Service: v1 becomes stable,
+ * v2 rolls out step by step and is promoted on passing gates, and a broken v3 is rolled back by its gate while v2
+ * keeps serving.
+ */
+@ExtendWith({RealCluster.Extension.class, Diagnostics.class})
+class RolloutE2eTest {
+  private static final String NAMESPACE = "e2e-rollout";
+  private static final String BODY = "{\"inputs\":[{\"name\":\"input\",\"shape\":[1,4],\"datatype\":\"FP32\","
+      + "\"data\":[5.1,3.5,1.4,0.2]}]}";
+  private static RealCluster cluster;
+  private static ModelStore store;
+
+  @BeforeAll
+  static void namespace() throws Exception {
+    cluster = RealCluster.get();
+    store = new ModelStore(cluster.nodeIp);
+    cluster.client().resource(new NamespaceBuilder().withNewMetadata().withName(NAMESPACE).endMetadata().build())
+        .serverSideApply();
+    store.credentialsIn(cluster, NAMESPACE);
+  }
+
+  @AfterAll
+  static void cleanUp() throws Exception {
+    if (store != null) {
+      store.close();
+    }
+  }
+
+  @Test
+  void v1BecomesStableV2IsPromotedStepByStepAndABrokenV3IsRolledBack() throws Exception {
+    String v1 = store.putMlp("iris/1", new Mlp(4, 16, 1, 3, 1));
+    String v2 = store.putMlp("iris/2", new Mlp(4, 16, 1, 3, 2));
+    String v3 = store.putFailing("iris/3");
+    var mdep = Specs.errorRateGate(Specs.steps(Specs.s3(NAMESPACE, "iris", store, v1, 2),
+        10, "10s", 50, "10s", 100, null), "2s", 10, 0.05);
+    cluster.client().resource(mdep).create();
+
+    await("v1 stable").atMost(Duration.ofMinutes(3)).untilAsserted(() -> {
+      assertThat(status().getPhase()).isEqualTo(Phase.Stable);
+      assertThat(status().getStable().getReadyReplicas()).isEqualTo(2);
+    });
+    String v1Revision = status().getStable().getRevision();
+    String table = cluster.kubectl("get", "mdep", "-n", NAMESPACE);
+    RealCluster.progress("kubectl get mdep:\n" + table);
+    assertThat(table.lines().findFirst().orElseThrow().split("\\s+"))
+        .containsExactly("NAME", "PHASE", "STABLE", "CANARY", "WEIGHT", "READY", "REPLICAS", "AGE");
+    assertThat(table).contains("iris", "Stable", v1Revision, "True");
+
+    String clusterIp = cluster.client().services().inNamespace(NAMESPACE).withName("iris").get().getSpec().getClusterIP();
+    try (Traffic traffic = new Traffic(clusterIp, "iris", BODY, 20, 16);
+        Watched watched = new Watched()) {
+      await("traffic answered by v1").atMost(Duration.ofMinutes(1))
+          .untilAsserted(() -> assertThat(traffic.answered(v1Revision)).isGreaterThan(20));
+
+      edit(m -> m.getSpec().getModel().getSource().getS3().setUri(v2));
+      await("v2 promoted").atMost(Duration.ofMinutes(4)).untilAsserted(() -> {
+        assertThat(status().getPhase()).isEqualTo(Phase.Stable);
+        assertThat(status().getHistory()).first().satisfies(h -> assertThat(h.getOutcome()).isEqualTo(Outcome.Promoted));
+      });
+      String v2Revision = status().getStable().getRevision();
+      assertThat(v2Revision).isNotEqualTo(v1Revision);
+      assertThat(watched.steps).as("steps the canary went through").contains(0, 1);
+      assertThat(reasons()).contains("RolloutStarted", "StepAdvanced", "Promoting", "Promoted");
+      long failuresBeforeV3 = traffic.failures();
+      RealCluster.progress("v2 promoted; answers so far: " + traffic.answers());
+      assertThat(failuresBeforeV3).as("client-visible failures while a healthy version rolled out").isZero();
+      await("traffic answered by v2").atMost(Duration.ofSeconds(30))
+          .untilAsserted(() -> assertThat(traffic.answered(v2Revision)).isGreaterThan(20));
+
+      edit(m -> m.getSpec().getModel().getSource().getS3().setUri(v3));
+      await("v3 rolled back").atMost(Duration.ofMinutes(4)).untilAsserted(() -> {
+        assertThat(status().getPhase()).isEqualTo(Phase.Degraded);
+        assertThat(status().getHistory()).first().satisfies(h -> {
+          assertThat(h.getOutcome()).isEqualTo(Outcome.RolledBack);
+          assertThat(h.getReason()).startsWith("GateFailed").contains("errorRate");
+        });
+      });
+      assertThat(status().getStable().getRevision()).isEqualTo(v2Revision);
+      assertThat(warnings()).contains("GateFailed", "RollingBack");
+      long answeredBefore = traffic.answered(v2Revision);
+      await("v2 serves on").atMost(Duration.ofSeconds(30))
+          .untilAsserted(() -> assertThat(traffic.answered(v2Revision)).isGreaterThan(answeredBefore + 20));
+      RealCluster.progress("v3 rolled back; answers: " + traffic.answers());
+      assertThat(traffic.answers()).containsKey("500");
+    }
+  }
+
+  private static ModelDeploymentStatus status() {
+    ModelDeployment mdep = cluster.client().resources(ModelDeployment.class).inNamespace(NAMESPACE).withName("iris").get();
+    if (mdep == null || mdep.getStatus() == null) {
+      throw new AssertionError("no status yet");
+    }
+    return mdep.getStatus();
+  }
+
+  private static void edit(java.util.function.Consumer<ModelDeployment> change) {
+    cluster.client().resources(ModelDeployment.class).inNamespace(NAMESPACE).withName("iris").edit(m -> {
+      change.accept(m);
+      return m;
+    });
+  }
+
+  private static List<Event> events() {
+    return cluster.client().v1().events().inNamespace(NAMESPACE).list().getItems().stream()
+        .filter(e -> "iris".equals(e.getInvolvedObject().getName())).toList();
+  }
+
+  private static List<String> reasons() {
+    return events().stream().map(Event::getReason).toList();
+  }
+
+  private static List<String> warnings() {
+    return events().stream().filter(e -> "Warning".equals(e.getType())).map(Event::getReason).toList();
+  }
+
+  /** Polls status in the background and remembers every canary step it saw, so a test can say which were reached. */
+  private static final class Watched implements AutoCloseable {
+    final Set<Integer> steps = ConcurrentHashMap.newKeySet();
+    private final ScheduledExecutorService poll = Executors.newSingleThreadScheduledExecutor();
+
+    Watched() {
+      poll.scheduleAtFixedRate(() -> {
+        try {
+          var canary = status().getCanary();
+          if (canary != null && canary.getStep() != null && canary.getStepReachedAt() != null) {
+            steps.add(canary.getStep());
+          }
+        } catch (RuntimeException | AssertionError e) {
+          // not there yet
+        }
+      }, 0, 500, TimeUnit.MILLISECONDS);
+    }
+
+    @Override
+    public void close() {
+      poll.shutdownNow();
+    }
+  }
+}

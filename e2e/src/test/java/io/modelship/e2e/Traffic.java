@@ -1,0 +1,103 @@
+package io.modelship.e2e;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Clients of a ModelDeployment: inference requests at a steady rate through its client Service (the ClusterIP,
+ * as any client in the cluster would), on pooled keep-alive connections, counting every answer by status and by
+ * the model version that gave it. Bounded: at most {@code maxInFlight} requests at once, and it stops when closed.
+ */
+final class Traffic implements AutoCloseable {
+  private static final Pattern VERSION = Pattern.compile("\"model_version\":\"([^\"]*)\"");
+  private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+      .connectTimeout(Duration.ofSeconds(5)).build();
+  private final ScheduledExecutorService ticks = Executors.newSingleThreadScheduledExecutor(r -> {
+    Thread t = new Thread(r, "traffic");
+    t.setDaemon(true);
+    return t;
+  });
+  private final Semaphore inFlight;
+  private final int maxInFlight;
+  private final Map<String, AtomicLong> answers = new ConcurrentHashMap<>();
+  private final AtomicLong sent = new AtomicLong();
+  private final HttpRequest request;
+
+  /** Starts sending {@code perSecond} requests a second to {@code model} behind the Service at {@code clusterIp}. */
+  Traffic(String clusterIp, String model, String body, int perSecond, int maxInFlight) {
+    this.inFlight = new Semaphore(maxInFlight);
+    this.maxInFlight = maxInFlight;
+    this.request = HttpRequest.newBuilder(URI.create("http://" + clusterIp + "/v2/models/" + model + "/infer"))
+        .timeout(Duration.ofSeconds(10)).header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(body)).build();
+    ticks.scheduleAtFixedRate(this::send, 0, 1_000_000 / perSecond, TimeUnit.MICROSECONDS);
+  }
+
+  private void send() {
+    if (!inFlight.tryAcquire()) {
+      count("skipped (too many in flight)");
+      return;
+    }
+    sent.incrementAndGet();
+    http.sendAsync(request, HttpResponse.BodyHandlers.ofString()).whenComplete((response, error) -> {
+      inFlight.release();
+      if (error != null) {
+        Throwable cause = error.getCause() != null ? error.getCause() : error;
+        count("error " + cause.getClass().getSimpleName());
+      } else if (response.statusCode() == 200) {
+        Matcher version = VERSION.matcher(response.body());
+        count("200 " + (version.find() ? version.group(1) : "?"));
+      } else {
+        count(String.valueOf(response.statusCode()));
+      }
+    });
+  }
+
+  private void count(String key) {
+    answers.computeIfAbsent(key, k -> new AtomicLong()).incrementAndGet();
+  }
+
+  /** Answers so far: "200 &lt;version&gt;", a status code, or "error &lt;exception&gt;", with counts. */
+  Map<String, Long> answers() {
+    Map<String, Long> copy = new TreeMap<>();
+    answers.forEach((k, v) -> copy.put(k, v.get()));
+    return copy;
+  }
+
+  long answered(String version) {
+    return answers().getOrDefault("200 " + version, 0L);
+  }
+
+  /** Answers that were not a 200, and requests that got no answer at all. */
+  long failures() {
+    return answers().entrySet().stream().filter(e -> !e.getKey().startsWith("200 ") && !e.getKey().startsWith("skipped"))
+        .mapToLong(Map.Entry::getValue).sum();
+  }
+
+  long sent() {
+    return sent.get();
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    ticks.shutdownNow();
+    ticks.awaitTermination(10, TimeUnit.SECONDS);
+    // Let what is in flight come back (each request times out after 10 s), so the counts are final.
+    if (inFlight.tryAcquire(maxInFlight, 15, TimeUnit.SECONDS)) {
+      inFlight.release(maxInFlight);
+    }
+  }
+}
