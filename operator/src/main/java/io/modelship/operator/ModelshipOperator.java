@@ -4,6 +4,9 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.Operator;
 import io.javaoperatorsdk.operator.api.config.ControllerConfigurationOverrider;
 import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.Constants;
+import io.javaoperatorsdk.operator.health.InformerWrappingEventSourceHealthIndicator;
+import io.javaoperatorsdk.operator.health.Status;
 import io.javaoperatorsdk.operator.monitoring.micrometer.MicrometerMetrics;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.modelship.operator.analysis.CanaryAnalysis;
@@ -11,7 +14,10 @@ import io.modelship.operator.metrics.RolloutMetrics;
 import io.modelship.operator.reconciler.ModelDeploymentReconciler;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.function.Consumer;
+import java.util.stream.Collectors;
 
 /**
  * Wires the reconciler into a java-operator-sdk Operator. The process entry point and the scenario tests both
@@ -23,6 +29,7 @@ public final class ModelshipOperator implements AutoCloseable {
 
   private final Operator operator;
   private final ModelDeploymentReconciler reconciler;
+  private final Readiness readiness;
 
   public ModelshipOperator(
       KubernetesClient client, OperatorConfig config, MeterRegistry registry, Clock clock, CanaryAnalysis analysis) {
@@ -63,16 +70,44 @@ public final class ModelshipOperator implements AutoCloseable {
           }
           tuning.accept(o);
         });
+    readiness = new Readiness(new Readiness.Health() {
+      @Override
+      public boolean started() {
+        return operator.getRuntimeInfo().isStarted();
+      }
+
+      @Override
+      public Map<String, String> unhealthy() {
+        return unhealthyEventSources();
+      }
+    }, Clock.systemUTC(), Readiness.DEFAULT_GRACE);
   }
 
   public void start() {
     operator.start();
   }
 
-  /** Ready to act: started, every informer healthy and synced. */
+  /** Ready to act: started, and no informer unhealthy for longer than a watch takes to reconnect. */
   public boolean isReady() {
-    var info = operator.getRuntimeInfo();
-    return info.isStarted() && info.allEventSourcesAreHealthy();
+    return readiness.isReady();
+  }
+
+  /** Unhealthy event sources as "controller/source" with what each informer lacks, for the readiness log. */
+  private Map<String, String> unhealthyEventSources() {
+    Map<String, String> unhealthy = new LinkedHashMap<>();
+    operator.getRuntimeInfo().unhealthyEventSources().forEach((controller, sources) -> sources.forEach((name, source) -> {
+      String detail = source instanceof InformerWrappingEventSourceHealthIndicator<?> informer
+          ? informer.informerHealthIndicators().entrySet().stream()
+              .filter(e -> e.getValue().getStatus() != Status.HEALTHY)
+              .map(e -> (Constants.WATCH_ALL_NAMESPACES.equals(e.getKey()) ? "all namespaces" : "namespace " + e.getKey())
+                  + ":" + (e.getValue().isRunning() ? "" : " not running")
+                  + (e.getValue().hasSynced() ? "" : " not synced")
+                  + (e.getValue().isWatching() ? "" : " not watching"))
+              .collect(Collectors.joining("; "))
+          : String.valueOf(source.getStatus());
+      unhealthy.put(controller + "/" + name, detail);
+    }));
+    return unhealthy;
   }
 
   public ModelDeploymentReconciler reconciler() {
