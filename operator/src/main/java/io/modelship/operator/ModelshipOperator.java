@@ -2,14 +2,18 @@ package io.modelship.operator;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.Operator;
+import io.javaoperatorsdk.operator.RegisteredController;
+import io.javaoperatorsdk.operator.api.config.ControllerConfiguration;
 import io.javaoperatorsdk.operator.api.config.ControllerConfigurationOverrider;
 import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Constants;
 import io.javaoperatorsdk.operator.health.InformerWrappingEventSourceHealthIndicator;
 import io.javaoperatorsdk.operator.health.Status;
 import io.javaoperatorsdk.operator.monitoring.micrometer.MicrometerMetrics;
+import io.javaoperatorsdk.operator.processing.retry.GenericRetry;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.modelship.operator.analysis.CanaryAnalysis;
+import io.modelship.operator.api.ModelDeployment;
 import io.modelship.operator.metrics.RolloutMetrics;
 import io.modelship.operator.reconciler.ModelDeploymentReconciler;
 import java.time.Clock;
@@ -68,6 +72,8 @@ public final class ModelshipOperator implements AutoCloseable {
           } else {
             o.settingNamespaces(config.watchNamespaces());
           }
+          o.withRetry(retry(config));
+          o.withReconciliationMaxInterval(config.maxReconcileInterval());
           tuning.accept(o);
         });
     readiness = new Readiness(new Readiness.Health() {
@@ -81,6 +87,15 @@ public final class ModelshipOperator implements AutoCloseable {
         return unhealthyEventSources();
       }
     }, Clock.systemUTC(), Readiness.DEFAULT_GRACE);
+  }
+
+  /** Capped exponential backoff, for as long as a reconciliation fails. */
+  static GenericRetry retry(OperatorConfig config) {
+    return new GenericRetry()
+        .withoutMaxAttempts()
+        .setInitialInterval(config.retryInitial().toMillis())
+        .setIntervalMultiplier(2)
+        .setMaxInterval(config.retryMax().toMillis());
   }
 
   public void start() {
@@ -112,6 +127,14 @@ public final class ModelshipOperator implements AutoCloseable {
 
   public ModelDeploymentReconciler reconciler() {
     return reconciler;
+  }
+
+  /** The configuration the controller runs with, as java-operator-sdk resolved it. */
+  @SuppressWarnings("unchecked")
+  public ControllerConfiguration<ModelDeployment> controllerConfiguration() {
+    var registered = (RegisteredController<ModelDeployment>)
+        operator.getRegisteredController(ModelDeploymentReconciler.NAME).orElseThrow();
+    return registered.getConfiguration();
   }
 
   @Override

@@ -9,6 +9,10 @@ import java.util.stream.Collectors;
 /**
  * Settings of one operator process, read once from the environment at start-up. Nothing here is per
  * ModelDeployment: those settings live in the resource.
+ *
+ * @param retryInitial first wait after a failed reconciliation; each further failure doubles it
+ * @param retryMax the longest wait between two attempts of a reconciliation that keeps failing
+ * @param maxReconcileInterval every ModelDeployment is reconciled at least this often, event or not
  */
 public record OperatorConfig(
     String modelServerImage,
@@ -17,9 +21,22 @@ public record OperatorConfig(
     boolean leaderElection,
     String leaseNamespace,
     Duration rolloutPoll,
-    Duration specRecheck) {
+    Duration specRecheck,
+    Duration retryInitial,
+    Duration retryMax,
+    Duration maxReconcileInterval) {
 
   public static final String DEFAULT_MODEL_SERVER_IMAGE = "ghcr.io/modelship/model-server:0.1.0";
+
+  // A failing reconciliation (an apiserver outage, a webhook down) is retried for as long as it fails, never
+  // given up: java-operator-sdk's default gives up after 5 attempts and then waits for the next event, which
+  // for a ModelDeployment nobody edits means never. The cap keeps an outage from turning into a retry storm.
+  static final Duration DEFAULT_RETRY_INITIAL = Duration.ofSeconds(2);
+  static final Duration DEFAULT_RETRY_MAX = Duration.ofMinutes(1);
+  // Whatever was missed (an event lost in a watch restart, a Secret created that we do not watch), every
+  // ModelDeployment is looked at again this often; a look that changes nothing writes nothing, so at 1,000
+  // ModelDeployments this is ~3 cache-only reconciliations a second.
+  static final Duration DEFAULT_MAX_RECONCILE_INTERVAL = Duration.ofMinutes(5);
 
   public static OperatorConfig fromEnvironment(Map<String, String> env) {
     String namespaces = env.getOrDefault("MODELSHIP_WATCH_NAMESPACES", "").trim();
@@ -34,7 +51,10 @@ public record OperatorConfig(
         env.getOrDefault("POD_NAMESPACE", "default"),
         Duration.ofMillis(Long.parseLong(env.getOrDefault("MODELSHIP_ROLLOUT_POLL_MS", "5000"))),
         // An invalid spec may be fixed by creating a Secret, which is not watched: look again this often.
-        Duration.ofMillis(Long.parseLong(env.getOrDefault("MODELSHIP_SPEC_RECHECK_MS", "30000"))));
+        Duration.ofMillis(Long.parseLong(env.getOrDefault("MODELSHIP_SPEC_RECHECK_MS", "30000"))),
+        DEFAULT_RETRY_INITIAL,
+        DEFAULT_RETRY_MAX,
+        DEFAULT_MAX_RECONCILE_INTERVAL);
   }
 
   private static int port(String value) {
@@ -54,7 +74,14 @@ public record OperatorConfig(
    * (tests move a clock and poll fast).
    */
   public OperatorConfig withPolling(Duration poll) {
-    return new OperatorConfig(modelServerImage, watchNamespaces, healthPort, leaderElection, leaseNamespace, poll, poll);
+    return new OperatorConfig(modelServerImage, watchNamespaces, healthPort, leaderElection, leaseNamespace,
+        poll, poll, retryInitial, retryMax, maxReconcileInterval);
+  }
+
+  /** The same settings, retrying a failed reconciliation after {@code initial}, doubling up to {@code max}. */
+  public OperatorConfig withRetry(Duration initial, Duration max) {
+    return new OperatorConfig(modelServerImage, watchNamespaces, healthPort, leaderElection, leaseNamespace,
+        rolloutPoll, specRecheck, initial, max, maxReconcileInterval);
   }
 
   /** Settings for tests and tools: the default image, every namespace, no leader election. */
