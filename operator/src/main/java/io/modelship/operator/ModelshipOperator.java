@@ -1,6 +1,11 @@
 package io.modelship.operator;
 
+import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
 import io.javaoperatorsdk.operator.Operator;
 import io.javaoperatorsdk.operator.RegisteredController;
 import io.javaoperatorsdk.operator.api.config.ControllerConfiguration;
@@ -20,20 +25,33 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Wires the reconciler into a java-operator-sdk Operator. The process entry point and the scenario tests both
  * go through here, so what the tests run is what a cluster runs.
+ *
+ * <p>Under leader election it never ends the process itself (java-operator-sdk's default is a System.exit when
+ * leadership ends, which also fires during a normal stop and hangs a JVM already shutting down): a leadership lost
+ * while running completes {@link #leadershipLost()}, and whoever owns the process must end it at once.
  */
 public final class ModelshipOperator implements AutoCloseable {
   /** The leader-election Lease; the Helm chart's Role names it too. */
   public static final String LEASE_NAME = "modelship-operator";
+  private static final Logger log = LoggerFactory.getLogger(ModelshipOperator.class);
 
   private final Operator operator;
   private final ModelDeploymentReconciler reconciler;
+  private final KubernetesClient client;
+  private final OperatorConfig config;
   private final Readiness readiness;
+  private final CompletableFuture<Void> leadershipLost = new CompletableFuture<>();
+  private volatile boolean leading;
+  private volatile boolean stopping;
 
   public ModelshipOperator(
       KubernetesClient client, OperatorConfig config, MeterRegistry registry, Clock clock, CanaryAnalysis analysis) {
@@ -48,6 +66,8 @@ public final class ModelshipOperator implements AutoCloseable {
       Clock clock,
       CanaryAnalysis analysis,
       Consumer<ControllerConfigurationOverrider<?>> tuning) {
+    this.client = client;
+    this.config = config;
     operator =
         new Operator(
             o -> {
@@ -59,8 +79,7 @@ public final class ModelshipOperator implements AutoCloseable {
                   .withCloseClientOnStop(false)
                   .withReconciliationTerminationTimeout(Duration.ofSeconds(20));
               if (config.leaderElection()) {
-                o.withLeaderElectionConfiguration(
-                    new LeaderElectionConfiguration(LEASE_NAME, config.leaseNamespace()));
+                o.withLeaderElectionConfiguration(leaderElection(config));
               }
             });
     reconciler = new ModelDeploymentReconciler(config, clock, analysis, new RolloutMetrics(registry));
@@ -98,6 +117,34 @@ public final class ModelshipOperator implements AutoCloseable {
         .setMaxInterval(config.retryMax().toMillis());
   }
 
+  private LeaderElectionConfiguration leaderElection(OperatorConfig config) {
+    var callbacks = new LeaderCallbacks(
+        () -> {
+          leading = true;
+          log.info("leading as {}: this replica reconciles", config.leaseIdentity());
+        },
+        () -> {
+          boolean was = leading;
+          leading = false;
+          // Called as well when we stop on purpose (the Lease is given up with the process): not a loss then.
+          if (!stopping) {
+            log.error("lost the Lease {}/{} as {}{}", config.leaseNamespace(), LEASE_NAME, config.leaseIdentity(),
+                was ? "" : " (before ever leading)");
+            leadershipLost.complete(null);
+          }
+        },
+        leader -> {});
+    return new LeaderElectionConfiguration(
+        LEASE_NAME,
+        config.leaseNamespace(),
+        LeaderElectionConfiguration.LEASE_DURATION_DEFAULT_VALUE,
+        LeaderElectionConfiguration.RENEW_DEADLINE_DEFAULT_VALUE,
+        LeaderElectionConfiguration.RETRY_PERIOD_DEFAULT_VALUE,
+        config.leaseIdentity(),
+        callbacks,
+        false);
+  }
+
   public void start() {
     operator.start();
   }
@@ -125,6 +172,16 @@ public final class ModelshipOperator implements AutoCloseable {
     return unhealthy;
   }
 
+  /** Completes when this replica loses the leader Lease while running: the process must end, at once. */
+  public CompletableFuture<Void> leadershipLost() {
+    return leadershipLost;
+  }
+
+  /** Whether this replica holds the leader Lease (always false without leader election). */
+  public boolean isLeading() {
+    return leading;
+  }
+
   public ModelDeploymentReconciler reconciler() {
     return reconciler;
   }
@@ -137,8 +194,35 @@ public final class ModelshipOperator implements AutoCloseable {
     return registered.getConfiguration();
   }
 
+  /**
+   * Stops reconciling (in-flight reconciliations get their termination timeout), then gives up the Lease if we
+   * held it, so a standby takes over in its retry period instead of waiting for the Lease to expire.
+   */
   @Override
   public void close() {
+    stopping = true;
+    boolean wasLeading = leading;
     operator.stop();
+    if (config.leaderElection() && wasLeading) {
+      releaseLease();
+    }
+  }
+
+  private void releaseLease() {
+    try {
+      Lease lease = client.resources(Lease.class).inNamespace(config.leaseNamespace()).withName(LEASE_NAME).get();
+      if (lease == null || lease.getSpec() == null || !config.leaseIdentity().equals(lease.getSpec().getHolderIdentity())) {
+        return;
+      }
+      // resourceVersion makes this a compare-and-swap: a Lease someone else took meanwhile is left alone.
+      String patch = "{\"metadata\":{\"resourceVersion\":\"" + lease.getMetadata().getResourceVersion()
+          + "\"},\"spec\":{\"holderIdentity\":null}}";
+      client.resources(Lease.class).inNamespace(config.leaseNamespace()).withName(LEASE_NAME)
+          .patch(PatchContext.of(PatchType.JSON_MERGE), patch);
+      log.info("gave up the Lease {}/{}", config.leaseNamespace(), LEASE_NAME);
+    } catch (KubernetesClientException e) {
+      // It expires by itself; a standby only waits longer.
+      log.warn("could not give up the Lease {}/{}: {}", config.leaseNamespace(), LEASE_NAME, e.getMessage());
+    }
   }
 }

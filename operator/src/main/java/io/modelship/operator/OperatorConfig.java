@@ -4,12 +4,15 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.Set;
+import java.util.UUID;
 import java.util.stream.Collectors;
 
 /**
  * Settings of one operator process, read once from the environment at start-up. Nothing here is per
  * ModelDeployment: those settings live in the resource.
  *
+ * @param leaseIdentity who this replica is in the leader-election Lease: the pod name, so a person reading the
+ *     Lease knows which pod leads
  * @param retryInitial first wait after a failed reconciliation; each further failure doubles it
  * @param retryMax the longest wait between two attempts of a reconciliation that keeps failing
  * @param maxReconcileInterval every ModelDeployment is reconciled at least this often, event or not
@@ -20,6 +23,7 @@ public record OperatorConfig(
     int healthPort,
     boolean leaderElection,
     String leaseNamespace,
+    String leaseIdentity,
     Duration rolloutPoll,
     Duration specRecheck,
     Duration retryInitial,
@@ -40,6 +44,8 @@ public record OperatorConfig(
 
   public static OperatorConfig fromEnvironment(Map<String, String> env) {
     String namespaces = env.getOrDefault("MODELSHIP_WATCH_NAMESPACES", "").trim();
+    // In a pod, HOSTNAME is the pod name; java-operator-sdk uses it too when no identity is given.
+    String identity = env.getOrDefault("HOSTNAME", "").trim();
     return new OperatorConfig(
         env.getOrDefault("MODELSHIP_MODEL_SERVER_IMAGE", DEFAULT_MODEL_SERVER_IMAGE),
         namespaces.isEmpty()
@@ -49,6 +55,7 @@ public record OperatorConfig(
         port(env.getOrDefault("MODELSHIP_HEALTH_PORT", "8081")),
         Boolean.parseBoolean(env.getOrDefault("MODELSHIP_LEADER_ELECTION", "false")),
         env.getOrDefault("POD_NAMESPACE", "default"),
+        identity.isEmpty() ? UUID.randomUUID().toString() : identity,
         Duration.ofMillis(Long.parseLong(env.getOrDefault("MODELSHIP_ROLLOUT_POLL_MS", "5000"))),
         // An invalid spec may be fixed by creating a Secret, which is not watched: look again this often.
         Duration.ofMillis(Long.parseLong(env.getOrDefault("MODELSHIP_SPEC_RECHECK_MS", "30000"))),
@@ -75,13 +82,19 @@ public record OperatorConfig(
    */
   public OperatorConfig withPolling(Duration poll) {
     return new OperatorConfig(modelServerImage, watchNamespaces, healthPort, leaderElection, leaseNamespace,
-        poll, poll, retryInitial, retryMax, maxReconcileInterval);
+        leaseIdentity, poll, poll, retryInitial, retryMax, maxReconcileInterval);
   }
 
   /** The same settings, retrying a failed reconciliation after {@code initial}, doubling up to {@code max}. */
   public OperatorConfig withRetry(Duration initial, Duration max) {
     return new OperatorConfig(modelServerImage, watchNamespaces, healthPort, leaderElection, leaseNamespace,
-        rolloutPoll, specRecheck, initial, max, maxReconcileInterval);
+        leaseIdentity, rolloutPoll, specRecheck, initial, max, maxReconcileInterval);
+  }
+
+  /** The same settings, taking part in leader election through the Lease in {@code namespace} as {@code identity}. */
+  public OperatorConfig withLeaderElection(String namespace, String identity) {
+    return new OperatorConfig(modelServerImage, watchNamespaces, healthPort, true, namespace,
+        identity, rolloutPoll, specRecheck, retryInitial, retryMax, maxReconcileInterval);
   }
 
   /** Settings for tests and tools: the default image, every namespace, no leader election. */
