@@ -30,7 +30,11 @@ public record OperatorConfig(
     Duration retryMax,
     Duration maxReconcileInterval) {
 
-  public static final String DEFAULT_MODEL_SERVER_IMAGE = "ghcr.io/modelship/model-server:0.1.0";
+  /**
+   * What the build names the model-server image (Jib: {@code modelship/model-server:<project version>}, pushed
+   * under a registry prefix); the Helm chart passes its own value, with the registry, through the environment.
+   */
+  public static final String DEFAULT_MODEL_SERVER_IMAGE = "modelship/model-server:0.1.0-SNAPSHOT";
 
   // A failing reconciliation (an apiserver outage, a webhook down) is retried for as long as it fails, never
   // given up: java-operator-sdk's default gives up after 5 attempts and then waits for the next event, which

@@ -95,7 +95,8 @@ class HelmChartTest {
   void operatorGetsTheImageSettingsAndProbesItExpects() {
     Deployment deployment = one(render(t -> t), Deployment.class);
     Container operator = operatorContainer(deployment);
-    assertThat(operator.getImage()).isEqualTo("ghcr.io/modelship/operator:" + appVersion());
+    assertThat(operator.getImage()).isEqualTo("modelship/operator:" + appVersion());
+    assertThat(operator.getImagePullPolicy()).isEqualTo("IfNotPresent");
     Map<String, String> env = env(operator);
     assertThat(env).containsEntry("MODELSHIP_LOG_FORMAT", "json")
         .containsEntry("MODELSHIP_HEALTH_PORT", "8081")
@@ -125,18 +126,39 @@ class HelmChartTest {
   @Test
   void imagesAndWatchedNamespacesFollowValues() {
     Deployment deployment = one(render(t -> t.withValuesFile(values("""
-        image: {repository: registry.example.com/modelship/operator, tag: "0.2.0-rc1"}
-        modelServer:
-          image: {repository: registry.example.com/modelship/model-server-gpu, tag: "0.2.0-rc1"}
+        image: {registry: "registry.example.com:5000/team/", tag: "0.2.0-rc1"}
+        modelServerImage: {repository: modelship/model-server-gpu}
         watchNamespaces: [ml, ml-staging]
         logFormat: text
         """))), Deployment.class);
     Container operator = operatorContainer(deployment);
-    assertThat(operator.getImage()).isEqualTo("registry.example.com/modelship/operator:0.2.0-rc1");
+    assertThat(operator.getImage()).isEqualTo("registry.example.com:5000/team/modelship/operator:0.2.0-rc1");
     var config = OperatorConfig.fromEnvironment(withPodNamespace(env(operator)));
-    assertThat(config.modelServerImage()).isEqualTo("registry.example.com/modelship/model-server-gpu:0.2.0-rc1");
+    // One registry and, unless told otherwise, one tag for both: they come from one build.
+    assertThat(config.modelServerImage()).isEqualTo("registry.example.com:5000/team/modelship/model-server-gpu:0.2.0-rc1");
     assertThat(config.watchNamespaces()).containsExactlyInAnyOrder("ml", "ml-staging");
     assertThat(env(operator)).containsEntry("MODELSHIP_LOG_FORMAT", "text");
+
+    Deployment ownTag = one(render(t -> t.set("image.registry", "localhost:5000")
+        .set("modelServerImage.tag", "dev").set("image.pullPolicy", "Always")), Deployment.class);
+    assertThat(operatorContainer(ownTag).getImage()).isEqualTo("localhost:5000/modelship/operator:" + appVersion());
+    assertThat(operatorContainer(ownTag).getImagePullPolicy()).isEqualTo("Always");
+    assertThat(env(operatorContainer(ownTag))).containsEntry("MODELSHIP_MODEL_SERVER_IMAGE", "localhost:5000/modelship/model-server:dev");
+  }
+
+  /**
+   * The images are built (Jib) as modelship/operator and modelship/model-server tagged with the Maven project
+   * version; the chart's defaults must name exactly those, from one version written once, in Chart.yaml.
+   */
+  @Test
+  void defaultImagesAreTheOnesTheBuildMakes() throws Exception {
+    String version = mavenProjectVersion();
+    assertThat(appVersion()).isEqualTo(version);
+    Container operator = operatorContainer(one(render(t -> t), Deployment.class));
+    assertThat(operator.getImage()).isEqualTo("modelship/operator:" + version);
+    assertThat(env(operator)).containsEntry("MODELSHIP_MODEL_SERVER_IMAGE", "modelship/model-server:" + version);
+    assertThat(OperatorConfig.DEFAULT_MODEL_SERVER_IMAGE).isEqualTo("modelship/model-server:" + version);
+    assertThat(Files.readString(RepoPaths.chart().resolve("values.yaml"))).doesNotContain(version);
   }
 
   /** Which verbs on which resources: OperatorRbacTest derives them from the requests the operator makes. */
@@ -248,6 +270,14 @@ class HelmChartTest {
   }
 
   @Test
+  void schemaRefusesAnImageTagInTheWrongPlace() {
+    assertThatThrownBy(() -> render(t -> t.withValuesFile(values("image: {repository: modelship/operator, tag: \"a:b\"}\n"))))
+        .hasMessageContaining("tag");
+    assertThatThrownBy(() -> render(t -> t.withValuesFile(values("modelServer: {image: {repository: x}}\n"))))
+        .hasMessageContaining("modelServer");
+  }
+
+  @Test
   void schemaRefusesMisspelledValues() {
     // A typo must not silently fall back to a default.
     Path typo = values("watchNamespace: [ml]\n");
@@ -318,6 +348,13 @@ class HelmChartTest {
     try (Stream<Path> files = Files.list(dir)) {
       return files.map(p -> p.getFileName().toString()).collect(Collectors.toCollection(TreeSet::new));
     }
+  }
+
+  /** The version of the parent pom, which every module and both images carry. */
+  private static String mavenProjectVersion() throws Exception {
+    var pom = javax.xml.parsers.DocumentBuilderFactory.newInstance().newDocumentBuilder()
+        .parse(RepoPaths.root().resolve("pom.xml").toFile());
+    return javax.xml.xpath.XPathFactory.newInstance().newXPath().evaluate("/project/version", pom).trim();
   }
 
   private static String appVersion() {
