@@ -124,12 +124,10 @@ public final class ModelshipOperator implements AutoCloseable {
           log.info("leading as {}: this replica reconciles", config.leaseIdentity());
         },
         () -> {
-          boolean was = leading;
           leading = false;
-          // Called as well when we stop on purpose (the Lease is given up with the process): not a loss then.
+          // Called as well when we stop on purpose (the election is cancelled): not a loss then.
           if (!stopping) {
-            log.error("lost the Lease {}/{} as {}{}", config.leaseNamespace(), LEASE_NAME, config.leaseIdentity(),
-                was ? "" : " (before ever leading)");
+            log.error("lost the Lease {}/{} as {}", config.leaseNamespace(), LEASE_NAME, config.leaseIdentity());
             leadershipLost.complete(null);
           }
         },
@@ -142,6 +140,7 @@ public final class ModelshipOperator implements AutoCloseable {
         LeaderElectionConfiguration.RETRY_PERIOD_DEFAULT_VALUE,
         config.leaseIdentity(),
         callbacks,
+        // Not System.exit on stop-leading: it fires on every stop too, and hangs a JVM already exiting.
         false);
   }
 
