@@ -41,12 +41,21 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end }}
 {{- end }}
 
-{{- define "modelship-operator.image" -}}
-{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
+{{/* [registry/]repository:tag, from (list registry repository tag); the tag defaults to the chart's appVersion. */}}
+{{- define "modelship-operator.imageRef" -}}
+{{- $registry := index . 0 | trimSuffix "/" }}
+{{- $ref := printf "%s:%s" (index . 1) (index . 2) }}
+{{- if $registry }}{{ printf "%s/%s" $registry $ref }}{{ else }}{{ $ref }}{{ end }}
 {{- end }}
 
+{{- define "modelship-operator.image" -}}
+{{- include "modelship-operator.imageRef" (list .Values.image.registry .Values.image.repository (default .Chart.AppVersion .Values.image.tag)) }}
+{{- end }}
+
+{{/* The operator passes it to the pods it creates; same registry, and by default the same tag, as the operator's. */}}
 {{- define "modelship-operator.modelServerImage" -}}
-{{- printf "%s:%s" .Values.modelServer.image.repository (default .Chart.AppVersion .Values.modelServer.image.tag) }}
+{{- $tag := default (default .Chart.AppVersion .Values.image.tag) .Values.modelServerImage.tag }}
+{{- include "modelship-operator.imageRef" (list .Values.image.registry .Values.modelServerImage.repository $tag) }}
 {{- end }}
 
 {{/* "true" when more than one replica could act at once, or when asked for. */}}

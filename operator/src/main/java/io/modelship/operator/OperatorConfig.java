@@ -4,11 +4,18 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.Set;
+import java.util.UUID;
 import java.util.stream.Collectors;
 
 /**
  * Settings of one operator process, read once from the environment at start-up. Nothing here is per
  * ModelDeployment: those settings live in the resource.
+ *
+ * @param leaseIdentity who this replica is in the leader-election Lease: the pod name, so a person reading the
+ *     Lease knows which pod leads
+ * @param retryInitial first wait after a failed reconciliation; each further failure doubles it
+ * @param retryMax the longest wait between two attempts of a reconciliation that keeps failing
+ * @param maxReconcileInterval every ModelDeployment is reconciled at least this often, event or not
  */
 public record OperatorConfig(
     String modelServerImage,
@@ -16,13 +23,33 @@ public record OperatorConfig(
     int healthPort,
     boolean leaderElection,
     String leaseNamespace,
+    String leaseIdentity,
     Duration rolloutPoll,
-    Duration specRecheck) {
+    Duration specRecheck,
+    Duration retryInitial,
+    Duration retryMax,
+    Duration maxReconcileInterval) {
 
-  public static final String DEFAULT_MODEL_SERVER_IMAGE = "ghcr.io/modelship/model-server:0.1.0";
+  /**
+   * What the build names the model-server image (Jib: {@code modelship/model-server:<project version>}, pushed
+   * under a registry prefix); the Helm chart passes its own value, with the registry, through the environment.
+   */
+  public static final String DEFAULT_MODEL_SERVER_IMAGE = "modelship/model-server:0.1.0-SNAPSHOT";
+
+  // A failing reconciliation (an apiserver outage, a webhook down) is retried for as long as it fails, never
+  // given up: java-operator-sdk's default gives up after 5 attempts and then waits for the next event, which
+  // for a ModelDeployment nobody edits means never. The cap keeps an outage from turning into a retry storm.
+  static final Duration DEFAULT_RETRY_INITIAL = Duration.ofSeconds(2);
+  static final Duration DEFAULT_RETRY_MAX = Duration.ofMinutes(1);
+  // Whatever was missed (an event lost in a watch restart, a Secret created that we do not watch), every
+  // ModelDeployment is looked at again this often; a look that changes nothing writes nothing, so at 1,000
+  // ModelDeployments this is ~3 cache-only reconciliations a second.
+  static final Duration DEFAULT_MAX_RECONCILE_INTERVAL = Duration.ofMinutes(5);
 
   public static OperatorConfig fromEnvironment(Map<String, String> env) {
     String namespaces = env.getOrDefault("MODELSHIP_WATCH_NAMESPACES", "").trim();
+    // In a pod, HOSTNAME is the pod name; java-operator-sdk uses it too when no identity is given.
+    String identity = env.getOrDefault("HOSTNAME", "").trim();
     return new OperatorConfig(
         env.getOrDefault("MODELSHIP_MODEL_SERVER_IMAGE", DEFAULT_MODEL_SERVER_IMAGE),
         namespaces.isEmpty()
@@ -32,9 +59,13 @@ public record OperatorConfig(
         port(env.getOrDefault("MODELSHIP_HEALTH_PORT", "8081")),
         Boolean.parseBoolean(env.getOrDefault("MODELSHIP_LEADER_ELECTION", "false")),
         env.getOrDefault("POD_NAMESPACE", "default"),
+        identity.isEmpty() ? UUID.randomUUID().toString() : identity,
         Duration.ofMillis(Long.parseLong(env.getOrDefault("MODELSHIP_ROLLOUT_POLL_MS", "5000"))),
         // An invalid spec may be fixed by creating a Secret, which is not watched: look again this often.
-        Duration.ofMillis(Long.parseLong(env.getOrDefault("MODELSHIP_SPEC_RECHECK_MS", "30000"))));
+        Duration.ofMillis(Long.parseLong(env.getOrDefault("MODELSHIP_SPEC_RECHECK_MS", "30000"))),
+        DEFAULT_RETRY_INITIAL,
+        DEFAULT_RETRY_MAX,
+        DEFAULT_MAX_RECONCILE_INTERVAL);
   }
 
   private static int port(String value) {
@@ -54,7 +85,20 @@ public record OperatorConfig(
    * (tests move a clock and poll fast).
    */
   public OperatorConfig withPolling(Duration poll) {
-    return new OperatorConfig(modelServerImage, watchNamespaces, healthPort, leaderElection, leaseNamespace, poll, poll);
+    return new OperatorConfig(modelServerImage, watchNamespaces, healthPort, leaderElection, leaseNamespace,
+        leaseIdentity, poll, poll, retryInitial, retryMax, maxReconcileInterval);
+  }
+
+  /** The same settings, retrying a failed reconciliation after {@code initial}, doubling up to {@code max}. */
+  public OperatorConfig withRetry(Duration initial, Duration max) {
+    return new OperatorConfig(modelServerImage, watchNamespaces, healthPort, leaderElection, leaseNamespace,
+        leaseIdentity, rolloutPoll, specRecheck, initial, max, maxReconcileInterval);
+  }
+
+  /** The same settings, taking part in leader election through the Lease in {@code namespace} as {@code identity}. */
+  public OperatorConfig withLeaderElection(String namespace, String identity) {
+    return new OperatorConfig(modelServerImage, watchNamespaces, healthPort, true, namespace,
+        identity, rolloutPoll, specRecheck, retryInitial, retryMax, maxReconcileInterval);
   }
 
   /** Settings for tests and tools: the default image, every namespace, no leader election. */

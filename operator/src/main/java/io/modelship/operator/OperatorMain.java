@@ -1,22 +1,24 @@
 package io.modelship.operator;
 
+import io.fabric8.kubernetes.client.CustomResource;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.fabric8.kubernetes.client.CustomResource;
 import io.modelship.operator.analysis.MetricsCanaryAnalysis;
 import io.modelship.operator.api.ModelDeployment;
 import java.time.Clock;
-import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /** The operator process: check the cluster is there, start the controller and the health server, stop cleanly. */
 public final class OperatorMain {
   private static final Logger log = LoggerFactory.getLogger(OperatorMain.class);
+  private static final String LOST_LEASE = "lost-lease";
 
   private OperatorMain() {}
 
@@ -30,7 +32,10 @@ public final class OperatorMain {
               MODELSHIP_WATCH_NAMESPACES    comma-separated namespaces to watch (default: all)
               MODELSHIP_HEALTH_PORT         port of /healthz, /readyz and /metrics (default 8081)
               MODELSHIP_LEADER_ELECTION     true to run several replicas with one active (default false)
-              POD_NAMESPACE                 namespace of the leader-election Lease""".formatted(OperatorConfig.DEFAULT_MODEL_SERVER_IMAGE));
+              POD_NAMESPACE                 namespace of the leader-election Lease
+              HOSTNAME                      this replica's name in the Lease (in a pod: the pod name)
+              MODELSHIP_LOG_FORMAT          json for one JSON object per line (default text)"""
+          .formatted(OperatorConfig.DEFAULT_MODEL_SERVER_IMAGE));
       return;
     }
     OperatorConfig config;
@@ -60,19 +65,68 @@ public final class OperatorMain {
       System.exit(2);
       return;
     }
+    // Exits here rather than returning: the client's and java-operator-sdk's threads must not keep the JVM up.
+    System.exit(run(client, config, registry, analysis));
+  }
+
+  /**
+   * Runs the operator until SIGTERM (or Ctrl-C), then stops it and returns the exit code: 0 after a clean stop,
+   * 1 when it could not start or lost the leader Lease.
+   *
+   * <p>Why not stop in a shutdown hook: a JVM that exits on a signal it did not handle exits with 128 + signal
+   * (143), which reads as a crash; and a System.exit called while the hooks run blocks for ever (java-operator-sdk
+   * calls one when leadership ends, which a stop ends too). So the signal only asks, this thread stops the
+   * operator and returns; the hook stays for every other way the JVM may go down, and does nothing once this
+   * thread has stopped.
+   */
+  static int run(KubernetesClient client, OperatorConfig config, PrometheusMeterRegistry registry,
+      MetricsCanaryAnalysis analysis) throws Exception {
+    CompletableFuture<String> stopRequested = new CompletableFuture<>();
+    handle("TERM", stopRequested);
+    handle("INT", stopRequested);
     var operator = new ModelshipOperator(client, config, registry, Clock.systemUTC(), analysis);
-    var stopped = new CountDownLatch(1);
-    try (var health = new HealthServer(config.healthPort(), () -> true, operator::isReady, registry)) {
-      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-        log.info("shutting down: finishing reconciliations in flight");
+    var health = new HealthServer(config.healthPort(), () -> true, operator::isReady, registry);
+    var stopped = new AtomicBoolean();
+    Runnable stop = () -> {
+      if (stopped.compareAndSet(false, true)) {
         operator.close();
         analysis.close();
         client.close();
-        stopped.countDown();
-      }, "shutdown"));
+        health.close();
+      }
+    };
+    Runtime.getRuntime().addShutdownHook(new Thread(stop, "stop-on-exit"));
+    try {
       operator.start();
-      log.info("modelship operator started; health and metrics on :{}", health.port());
-      stopped.await();
+    } catch (RuntimeException e) {
+      log.error("cannot start: {}", rootMessage(e), e);
+      stop.run();
+      return 1;
+    }
+    log.info("modelship operator started{}; health and metrics on :{}",
+        config.leaderElection() ? " as " + config.leaseIdentity() + ", reconciling once it holds the Lease" : "",
+        health.port());
+    Object reason = CompletableFuture.anyOf(stopRequested, operator.leadershipLost().thenApply(v -> LOST_LEASE)).get();
+    if (LOST_LEASE.equals(reason)) {
+      // Another replica may be reconciling already: end now rather than finish what is in flight. Marking the
+      // process stopped keeps the shutdown hook from doing that slow, graceful stop.
+      stopped.set(true);
+      log.error("exiting: another replica may hold the Lease now, and two must never reconcile at once");
+      return 1;
+    }
+    log.info("SIG{} received: finishing reconciliations in flight", reason);
+    stop.run();
+    log.info("stopped");
+    return 0;
+  }
+
+  /** Turns {@code signal} into a stop request; without signal handling (-Xrs) the shutdown hook stops. */
+  @SuppressWarnings("restriction")
+  private static void handle(String signal, CompletableFuture<String> stopRequested) {
+    try {
+      sun.misc.Signal.handle(new sun.misc.Signal(signal), received -> stopRequested.complete(signal));
+    } catch (IllegalArgumentException | UnsupportedOperationException e) {
+      log.debug("cannot handle SIG{}: {}", signal, e.getMessage());
     }
   }
 
