@@ -152,10 +152,7 @@ public final class RealCluster implements ExtensionContext.Store.CloseableResour
   private void installChart() throws IOException, InterruptedException {
     helm("upgrade", "--install", "modelship", root.resolve("helm/modelship-operator").toString(),
         "--namespace", OPERATOR_NAMESPACE, "--create-namespace", "--wait", "--timeout", "5m",
-        "--set", "image.repository=" + env.get("MODELSHIP_REGISTRY") + "/modelship/operator",
-        "--set", "image.tag=" + version,
-        "--set", "modelServer.image.repository=" + env.get("MODELSHIP_REGISTRY") + "/modelship/model-server",
-        "--set", "modelServer.image.tag=" + version,
+        "--set", "image.registry=" + env.get("MODELSHIP_REGISTRY"),
         "--set", "logFormat=text");
   }
 

@@ -67,7 +67,7 @@ class OperatorRbacTest {
       // Outside a cluster the operator reads pod metrics through the apiserver's pod proxy.
       new ApiServerProxyPodMetrics(operatorClient, Duration.ofSeconds(2)).scrape(new PodBuilder()
           .withNewMetadata().withNamespace(NAMESPACE).withName("routed-1a2b3c4d-xyz").endMetadata()
-          .withNewSpec().addNewContainer().withName(RevisionDeployment.SERVE_CONTAINER).endContainer().endSpec()
+          .withNewSpec().addNewContainer().withName(io.modelship.operator.revision.PodContract.SERVE_CONTAINER).endContainer().endSpec()
           .build());
       recorded = drain(k8s);
     }
