@@ -156,6 +156,21 @@ public final class RealCluster implements ExtensionContext.Store.CloseableResour
         "--set", "logFormat=text");
   }
 
+  /**
+   * A namespace for one test class, empty: one left from an earlier run (with MODELSHIP_E2E_KEEP=1) is deleted and
+   * waited for first.
+   */
+  public void freshNamespace(String name) {
+    var namespaces = client.namespaces();
+    if (namespaces.withName(name).get() != null) {
+      namespaces.withName(name).delete();
+      org.awaitility.Awaitility.await("namespace " + name + " deleted").atMost(Duration.ofMinutes(3))
+          .until(() -> namespaces.withName(name).get() == null);
+    }
+    client.resource(new io.fabric8.kubernetes.api.model.NamespaceBuilder().withNewMetadata().withName(name)
+        .endMetadata().build()).create();
+  }
+
   /** kubectl against the cluster, as a user types it; returns its output, fails on a non-zero exit. */
   public String kubectl(String... args) {
     List<String> command = new ArrayList<>(List.of(env.get("MODELSHIP_KUBECTL"), "--kubeconfig", env.get("KUBECONFIG")));

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.api.model.Event;
-import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.modelship.operator.api.ModelDeployment;
 import io.modelship.operator.api.status.HistoryEntry.Outcome;
 import io.modelship.operator.api.status.ModelDeploymentStatus;
@@ -39,8 +38,7 @@ class RolloutE2eTest {
   static void namespace() throws Exception {
     cluster = RealCluster.get();
     store = new ModelStore(cluster.nodeIp);
-    cluster.client().resource(new NamespaceBuilder().withNewMetadata().withName(NAMESPACE).endMetadata().build())
-        .serverSideApply();
+    cluster.freshNamespace(NAMESPACE);
     store.credentialsIn(cluster, NAMESPACE);
   }
 
@@ -88,7 +86,8 @@ class RolloutE2eTest {
       assertThat(reasons()).contains("RolloutStarted", "StepAdvanced", "Promoting", "Promoted");
       long failuresBeforeV3 = traffic.failures();
       RealCluster.progress("v2 promoted; answers so far: " + traffic.answers());
-      assertThat(failuresBeforeV3).as("client-visible failures while a healthy version rolled out").isZero();
+      assertThat(failuresBeforeV3).as("client-visible failures while a healthy version rolled out: %s",
+          traffic.failureSamples()).isZero();
       await("traffic answered by v2").atMost(Duration.ofSeconds(30))
           .untilAsserted(() -> assertThat(traffic.answered(v2Revision)).isGreaterThan(20));
 

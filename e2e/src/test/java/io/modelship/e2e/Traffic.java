@@ -18,13 +18,15 @@ import java.util.regex.Pattern;
 
 /**
  * Clients of a ModelDeployment: inference requests at a steady rate through its client Service (the ClusterIP,
- * as any client in the cluster would), on pooled keep-alive connections, counting every answer by status and by
- * the model version that gave it. Bounded: at most {@code maxInFlight} requests at once, and it stops when closed.
+ * as any client in the cluster would), from several clients with their own pools of keep-alive connections,
+ * counting every answer by status and by the model version that gave it. Bounded: at most {@code maxInFlight}
+ * requests at once, and it stops when closed.
  */
 final class Traffic implements AutoCloseable {
   private static final Pattern VERSION = Pattern.compile("\"model_version\":\"([^\"]*)\"");
-  private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-      .connectTimeout(Duration.ofSeconds(5)).build();
+  /** Several clients, as a Service has: kube-proxy spreads connections, not requests, over the pods. */
+  private final HttpClient[] clients = new HttpClient[8];
+  private final AtomicLong next = new AtomicLong();
   private final ScheduledExecutorService ticks = Executors.newSingleThreadScheduledExecutor(r -> {
     Thread t = new Thread(r, "traffic");
     t.setDaemon(true);
@@ -34,12 +36,18 @@ final class Traffic implements AutoCloseable {
   private final int maxInFlight;
   private final Map<String, AtomicLong> answers = new ConcurrentHashMap<>();
   private final AtomicLong sent = new AtomicLong();
+  /** The first few failures with their time, to line them up with the cluster's Events. */
+  private final java.util.List<String> failureSamples = new java.util.concurrent.CopyOnWriteArrayList<>();
   private final HttpRequest request;
 
   /** Starts sending {@code perSecond} requests a second to {@code model} behind the Service at {@code clusterIp}. */
   Traffic(String clusterIp, String model, String body, int perSecond, int maxInFlight) {
     this.inFlight = new Semaphore(maxInFlight);
     this.maxInFlight = maxInFlight;
+    for (int i = 0; i < clients.length; i++) {
+      clients[i] = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5))
+          .build();
+    }
     this.request = HttpRequest.newBuilder(URI.create("http://" + clusterIp + "/v2/models/" + model + "/infer"))
         .timeout(Duration.ofSeconds(10)).header("Content-Type", "application/json")
         .POST(HttpRequest.BodyPublishers.ofString(body)).build();
@@ -52,6 +60,7 @@ final class Traffic implements AutoCloseable {
       return;
     }
     sent.incrementAndGet();
+    HttpClient http = clients[(int) (next.getAndIncrement() % clients.length)];
     http.sendAsync(request, HttpResponse.BodyHandlers.ofString()).whenComplete((response, error) -> {
       inFlight.release();
       if (error != null) {
@@ -68,6 +77,14 @@ final class Traffic implements AutoCloseable {
 
   private void count(String key) {
     answers.computeIfAbsent(key, k -> new AtomicLong()).incrementAndGet();
+    if (!key.startsWith("200 ") && !key.startsWith("skipped") && failureSamples.size() < 20) {
+      failureSamples.add(java.time.Instant.now() + " " + key);
+    }
+  }
+
+  /** Up to 20 failures, each with the time it happened. */
+  java.util.List<String> failureSamples() {
+    return java.util.List.copyOf(failureSamples);
   }
 
   /** Answers so far: "200 &lt;version&gt;", a status code, or "error &lt;exception&gt;", with counts. */

@@ -65,7 +65,8 @@ public final class ModelServer implements AutoCloseable {
                 .setFileSystemOptions(
                     new FileSystemOptions().setFileCachingEnabled(false).setClassPathResolvingEnabled(false)));
     String version = Optional.ofNullable(ModelServer.class.getPackage().getImplementationVersion()).orElse("dev");
-    HttpLimits limits = new HttpLimits(options.maxBodyBytes(), options.idleTimeout(), options.bodyTimeout());
+    HttpLimits limits = new HttpLimits(options.maxBodyBytes(), options.idleTimeout(), options.bodyTimeout(),
+        options.maxConnectionAge());
     this.http = new HttpFrontEnd(vertx, registry, metrics, limits, apiKey, version, warmUpToken, health);
   }
 
@@ -162,6 +163,11 @@ public final class ModelServer implements AutoCloseable {
     return http.ready();
   }
 
+  /** Whether {@link #shutdown()} has begun. */
+  public boolean draining() {
+    return http.draining();
+  }
+
   /** Completes with the model version once it is ready, or exceptionally when it failed to load. */
   public CompletableFuture<ModelVersion> whenReady() {
     return ready;
@@ -172,7 +178,7 @@ public final class ModelServer implements AutoCloseable {
   }
 
   /**
-   * Drains and stops: readiness turns false at once and every answer from then on closes its connection; when
+   * Drains and stops: every answer from then on closes its connection (readiness stays true while it answers); when
    * the server was ready, requests are still served for the drain delay (Kubernetes removes the pod from its
    * Services' endpoints only after it sees it terminating, and keep-alive clients need an answer that tells them
    * to reconnect); then idle connections are closed, bodies still arriving are answered 503, in-flight requests
@@ -186,10 +192,11 @@ public final class ModelServer implements AutoCloseable {
     }
     try {
       boolean wasReady = http.ready();
-      http.stopReporting();
+      http.beginDrain();
       Duration delay = options.drainDelay();
       if (wasReady && !delay.isZero()) {
-        LOG.info("shutting down: readiness is false; still serving for {} ms before the drain", delay.toMillis());
+        LOG.info("shutting down: every answer now closes its connection; still serving for {} ms before the drain",
+            delay.toMillis());
         try {
           hooks.drainPause().pause(delay);
         } catch (InterruptedException e) {

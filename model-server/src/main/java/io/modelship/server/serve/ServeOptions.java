@@ -33,7 +33,8 @@ public record ServeOptions(
     Optional<Integer> maxRequestRows,
     Duration idleTimeout,
     Duration bodyTimeout,
-    Optional<String> defaultModelVersion) {
+    Optional<String> defaultModelVersion,
+    Duration maxConnectionAge) {
 
   private static final List<Option> OPTIONS =
       List.of(
@@ -73,7 +74,10 @@ public record ServeOptions(
           new Option("--idle-timeout-ms", "MODELSHIP_IDLE_TIMEOUT_MS", "60000",
               "a connection without a complete request head for this long is closed (0: never)"),
           new Option("--body-timeout-ms", "MODELSHIP_BODY_TIMEOUT_MS", "30000",
-              "a request body that takes longer to arrive gets 408 (0: no limit)"));
+              "a request body that takes longer to arrive gets 408 (0: no limit)"),
+          new Option("--max-connection-age-ms", "MODELSHIP_MAX_CONNECTION_AGE_MS", "10000",
+              "a keep-alive connection older than this (±25%) is closed after its next answer, so clients reach"
+                  + " new pods too (0: never)"));
 
   /** The outcome of parsing: options, or a message saying what is wrong, or a request for help. */
   public record Parsed(Optional<ServeOptions> options, Optional<String> problem, boolean help) {}
@@ -107,6 +111,7 @@ public record ServeOptions(
           : Optional.of(integer(values, "--max-request-rows", 1, Integer.MAX_VALUE));
       int idle = integer(values, "--idle-timeout-ms", 0, 3_600_000);
       int bodyTimeout = integer(values, "--body-timeout-ms", 0, 3_600_000);
+      int maxAge = integer(values, "--max-connection-age-ms", 0, 86_400_000);
       return new Parsed(
           Optional.of(
               new ServeOptions(
@@ -128,7 +133,8 @@ public record ServeOptions(
                   maxRows,
                   Duration.ofMillis(idle),
                   Duration.ofMillis(bodyTimeout),
-                  Optional.ofNullable(values.get("--default-model-version")))),
+                  Optional.ofNullable(values.get("--default-model-version")),
+                  Duration.ofMillis(maxAge))),
           Optional.empty(),
           false);
     } catch (IllegalArgumentException e) {
@@ -222,6 +228,10 @@ public record ServeOptions(
     return edit(b -> b.maxRequestRows = Optional.of(rows));
   }
 
+  public ServeOptions withMaxConnectionAge(Duration age) {
+    return edit(b -> b.maxConnectionAge = age);
+  }
+
   public ServeOptions withDefaultModelVersion(String version) {
     return edit(b -> b.defaultModelVersion = Optional.of(version));
   }
@@ -260,6 +270,7 @@ public record ServeOptions(
     Duration idleTimeout;
     Duration bodyTimeout;
     Optional<String> defaultModelVersion;
+    Duration maxConnectionAge;
 
     Builder(ServeOptions o) {
       modelDir = o.modelDir;
@@ -281,12 +292,13 @@ public record ServeOptions(
       idleTimeout = o.idleTimeout;
       bodyTimeout = o.bodyTimeout;
       defaultModelVersion = o.defaultModelVersion;
+      maxConnectionAge = o.maxConnectionAge;
     }
 
     ServeOptions build() {
       return new ServeOptions(modelDir, modelName, modelVersion, host, port, maxBatchSize, maxBatchDelay,
           warmupIterations, device, apiKeyFile, maxBodyBytes, drainTimeout, maxQueue, drainDelay, warmupHttpRequests,
-          maxRequestRows, idleTimeout, bodyTimeout, defaultModelVersion);
+          maxRequestRows, idleTimeout, bodyTimeout, defaultModelVersion, maxConnectionAge);
     }
   }
 }

@@ -143,12 +143,16 @@ public final class OnnxModels {
 
   /**
    * A broken release of an MLP classifier: its signature says {@code input} FP32 [N,K] → {@code probabilities}
-   * FP32 [N,classes], like {@code Mlp}'s, but its weight has {@code features + 1} rows, so every request of
-   * {@code features} values passes the server's checks and then fails inside ONNX Runtime: a 5xx for all.
+   * FP32 [N,classes], like {@code Mlp}'s, but its weight has one row, so it loads and warms up (warm-up fills an
+   * open dimension with 1) and then every real request of {@code features > 1} values passes the server's checks
+   * and fails inside ONNX Runtime: a 5xx for all.
    */
   public static Path writeBroken(Path dir, int features, int classes) {
+    if (features < 2) {
+      throw new IllegalArgumentException("a request of one feature would work");
+    }
     ProtoWriter graph = new ProtoWriter().string(2, "broken");
-    graph.message(5, floatTensor("w", new long[] {features + 1, classes}, new Random(5), 1.0));
+    graph.message(5, floatTensor("w", new long[] {1, classes}, new Random(5), 1.0));
     graph.message(1, node("MatMul", List.of(Mlp.INPUT, "w"), Mlp.OUTPUT));
     graph.message(11, new ProtoWriter().string(1, Mlp.INPUT).message(2, tensorType(FLOAT, "N", "K")));
     graph.message(12, new ProtoWriter().string(1, Mlp.OUTPUT).message(2, tensorType(FLOAT, "N", (long) classes)));

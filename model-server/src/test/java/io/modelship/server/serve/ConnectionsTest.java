@@ -67,6 +67,29 @@ class ConnectionsTest {
     }
   }
 
+  /**
+   * kube-proxy balances connections, not requests: a client that keeps one connection alive would never reach a
+   * pod started after it connected. An old connection's next answer tells its client to open a new one.
+   */
+  @Test
+  void aKeepAliveConnectionPastItsMaximumAgeIsToldToReconnect() throws Exception {
+    try (RunningServer running = start(ServeOptions.defaults(modelDir, 0)
+        .withMaxConnectionAge(Duration.ofMillis(300)), ServeHooks.NONE);
+        RawHttp raw = new RawHttp(running.server.port())) {
+      RawHttp.Answer first = raw.post(INFER, body()).read();
+      assertThat(first.status()).isEqualTo(200);
+      assertThat(first.closesConnection()).as("a young connection stays open").isFalse();
+
+      // Every answer is a 200; within the age (300 ms ±25%) one of them says "Connection: close".
+      await().atMost(WITHIN).pollInterval(Duration.ofMillis(50)).untilAsserted(() -> {
+        RawHttp.Answer answer = raw.post(INFER, body()).read();
+        assertThat(answer.status()).isEqualTo(200);
+        assertThat(answer.closesConnection()).isTrue();
+      });
+      assertThat(raw.closedByServer()).isTrue();
+    }
+  }
+
   @Test
   void aStalledUploadDoesNotHoldTheDrainForTheDrainTimeout() throws Exception {
     // Neither timeout would end the upload before the test gives up: only the drain can.
@@ -168,7 +191,7 @@ class ConnectionsTest {
       busy.post(INFER, body());
       assertThat(batchHeld.await(30, TimeUnit.SECONDS)).isTrue();
       CompletableFuture<Void> shutdown = CompletableFuture.runAsync(running.server::shutdown);
-      await().atMost(WITHIN).until(() -> !running.server.ready());
+      await().atMost(WITHIN).until(running.server::draining);
 
       opened.post(INFER, body());
       await().atMost(WITHIN).until(() -> running.fresh().metric("modelship_inference_in_flight").orElse(0.0) == 2);

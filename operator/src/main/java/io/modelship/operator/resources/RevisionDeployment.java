@@ -50,7 +50,7 @@ public final class RevisionDeployment {
   /** The model server runs as this user; the image's files must be readable by it. */
   static final long RUN_AS_USER = 65532L;
   /** Seconds before the first startup probe: a JVM listening and a small model warmed up, on a busy node. */
-  static final int STARTUP_PROBE_DELAY_SECONDS = 3;
+  static final int STARTUP_PROBE_DELAY_SECONDS = 5;
   /** Seconds a terminating pod keeps serving before SIGTERM, while kube-proxy everywhere drops its endpoints. */
   static final long PRE_STOP_SECONDS = 5;
 

@@ -20,12 +20,14 @@ import java.util.concurrent.ConcurrentHashMap;
 final class Connections {
   private final Vertx vertx;
   private final long idleMillis;
+  private final long maxAgeNanos;
   private final Map<HttpConnection, Tracked> open = new ConcurrentHashMap<>();
   private volatile boolean closing;
 
-  Connections(Vertx vertx, Duration idleTimeout) {
+  Connections(Vertx vertx, Duration idleTimeout, Duration maxAge) {
     this.vertx = vertx;
     this.idleMillis = idleTimeout.toMillis();
+    this.maxAgeNanos = maxAge.toNanos();
   }
 
   /** A connection was accepted; called on its event loop. */
@@ -61,9 +63,13 @@ final class Connections {
     }
   }
 
-  /** Whether answers from now on close their connection. */
-  boolean closing() {
-    return closing;
+  /** Whether the answer to {@code request} should close its connection: a drain, or the connection's age. */
+  boolean closeAfter(HttpServerRequest request) {
+    if (closing) {
+      return true;
+    }
+    Tracked tracked = open.get(request.connection());
+    return tracked != null && maxAgeNanos > 0 && System.nanoTime() - tracked.openedAt > tracked.maxAge;
   }
 
   /** From now on every answer closes its connection. Safe to call from any thread. */
@@ -87,6 +93,9 @@ final class Connections {
   private final class Tracked {
     final HttpConnection connection;
     final Context context;
+    final long openedAt = System.nanoTime();
+    /** The age limit of this connection, spread ±25% so clients of many pods do not reconnect in step. */
+    final long maxAge = (long) (maxAgeNanos * (0.75 + 0.5 * java.util.concurrent.ThreadLocalRandom.current().nextDouble()));
     int active;
     int served;
     long timer = -1;

@@ -85,7 +85,7 @@ public final class HttpFrontEnd {
   private final Connections connections;
   /** Requests whose bodies are still arriving; a drain answers them at once instead of waiting. */
   private final Set<BodyRead> arriving = ConcurrentHashMap.newKeySet();
-  /** Readiness is false: a drain has begun. */
+  /** A drain has begun (SIGTERM). */
   private volatile boolean draining;
   private HttpServer server;
 
@@ -106,7 +106,7 @@ public final class HttpFrontEnd {
     this.serverVersion = serverVersion;
     this.warmUpToken = warmUpToken.getBytes(StandardCharsets.UTF_8);
     this.health = health;
-    this.connections = new Connections(vertx, limits.idleTimeout());
+    this.connections = new Connections(vertx, limits.idleTimeout(), limits.maxConnectionAge());
     metrics.watchInFlight(inFlight::count);
   }
 
@@ -135,17 +135,22 @@ public final class HttpFrontEnd {
     return server.actualPort();
   }
 
-  /** True once every model version is ready, until a drain starts or the server breaks. */
+  /**
+   * True once every model version is ready, for as long as the server answers, a drain included: Kubernetes takes
+   * a terminating pod out of its Services' ready endpoints by itself, and a readiness that stays true marks it as
+   * still serving (kube-proxy falls back on serving terminating pods when no ready pod is left) without a failed
+   * probe, a Warning Event, on every normal shutdown. False when the server broke.
+   */
   public boolean ready() {
-    return !draining && health.healthy() && registry.allReady();
+    return health.healthy() && registry.allReady();
   }
 
   /**
-   * Readiness turns false, but requests are still served: Kubernetes takes the pod out of its Services'
-   * endpoints only after it sees the pod terminating, and clients may still arrive meanwhile. Every answer from
-   * now on closes its connection, so keep-alive clients open their next one to a pod that stays.
+   * A drain begins: requests are still served (Kubernetes removes the pod from its Services' endpoints, and
+   * clients may still arrive meanwhile), but every answer from now on closes its connection, so keep-alive
+   * clients open their next one to a pod that stays.
    */
-  public void stopReporting() {
+  public void beginDrain() {
     draining = true;
     connections.closeAfterEachAnswer();
   }
@@ -156,9 +161,14 @@ public final class HttpFrontEnd {
    * Requests being computed are answered as usual; {@link #awaitIdle} waits for them.
    */
   public void startDraining() {
-    stopReporting();
+    beginDrain();
     connections.closeIdle();
     arriving.forEach(BodyRead::abortForDrain);
+  }
+
+  /** Whether a drain has begun. */
+  public boolean draining() {
+    return draining;
   }
 
   /** Waits until no inference request is in flight; false when {@code timeout} passed first. */
@@ -252,7 +262,7 @@ public final class HttpFrontEnd {
     } else if (rest.size() == 1 && rest.get(0).equals("ready")) {
       if (expect(request, method, HttpMethod.GET, true)) {
         Optional<ModelVersion> target = resolve(model, version);
-        boolean ready = !draining && health.healthy() && target.map(ModelVersion::ready).orElse(false);
+        boolean ready = health.healthy() && target.map(ModelVersion::ready).orElse(false);
         int status = target.isEmpty() ? 404 : ready ? 200 : 503;
         replyAfterBody(request, status, target.isEmpty()
             ? V2Codec.encodeError(unknownModel(model, version))
@@ -512,7 +522,7 @@ public final class HttpFrontEnd {
     if (response.closed() || response.ended()) {
       return;
     }
-    boolean close = closeConnection || connections.closing();
+    boolean close = closeConnection || connections.closeAfter(request);
     response.setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, contentType);
     if (jsonLength >= 0) {
       response.putHeader(V2Codec.HEADER_LENGTH, String.valueOf(jsonLength));
