@@ -40,6 +40,11 @@ public final class RealCluster implements ExtensionContext.Store.CloseableResour
   final KubernetesClient client;
   final String nodeIp;
   final String version = System.getProperty("modelship.version", "0.1.0-SNAPSHOT");
+  /**
+   * A tag of this run's own: nodes keep an image they already have under a tag (pull policy IfNotPresent), so a
+   * rebuilt image pushed under the same tag would never reach a pod.
+   */
+  final String imageTag = version + "-e2e" + System.currentTimeMillis() / 1000;
   private final Thread teardownOnExit = new Thread(this::down, "cluster-down-on-exit");
   private boolean closed;
 
@@ -137,7 +142,8 @@ public final class RealCluster implements ExtensionContext.Store.CloseableResour
     String base = Files.readString(Path.of(env.get("MODELSHIP_JRE_DIGEST_FILE")).resolveSibling("jre.ref")).strip();
     List<String> maven = new ArrayList<>(List.of(root.resolve("mvnw").toString(), "-B", "-q", "-f",
         root.resolve("pom.xml").toString(), "-pl", "model-server,operator", "jib:build",
-        "-Dimage.registry=" + env.get("MODELSHIP_REGISTRY"), "-Djib.from.image=" + base, "-Djib.insecure=true",
+        "-Dimage.registry=" + env.get("MODELSHIP_REGISTRY"), "-Dimage.tag=" + imageTag,
+        "-Djib.from.image=" + base, "-Djib.insecure=true",
         "-Djib.console=plain"));
     List<String> offline = new ArrayList<>(maven);
     offline.add(2, "-o");
@@ -149,11 +155,16 @@ public final class RealCluster implements ExtensionContext.Store.CloseableResour
     }
   }
 
-  private void installChart() throws IOException, InterruptedException {
-    helm("upgrade", "--install", "modelship", root.resolve("helm/modelship-operator").toString(),
+  /** Installs (or upgrades to) the chart with the test cluster's images; {@code extra} adds helm arguments. */
+  public void installChart(String... extra) {
+    List<String> args = new ArrayList<>(List.of("upgrade", "--install", "modelship",
+        root.resolve("helm/modelship-operator").toString(),
         "--namespace", OPERATOR_NAMESPACE, "--create-namespace", "--wait", "--timeout", "5m",
         "--set", "image.registry=" + env.get("MODELSHIP_REGISTRY"),
-        "--set", "logFormat=text");
+        "--set", "image.tag=" + imageTag,
+        "--set", "logFormat=text"));
+    args.addAll(List.of(extra));
+    helm(args.toArray(String[]::new));
   }
 
   /**
@@ -205,12 +216,39 @@ public final class RealCluster implements ExtensionContext.Store.CloseableResour
     }
   }
 
+  /**
+   * SIGKILL to the main process of a pod, from the host, as a node loss or an OOM kill would end it: no shutdown
+   * hook, no Lease given back. The process is found by the HOSTNAME in its environment, which is the pod's name.
+   */
+  public void sigkill(String pod) throws IOException, InterruptedException {
+    List<Long> killed = new ArrayList<>();
+    try (var procs = Files.list(Path.of("/proc"))) {
+      for (Path proc : procs.filter(p -> p.getFileName().toString().matches("\\d+")).toList()) {
+        try {
+          String environ = Files.readString(proc.resolve("environ"), StandardCharsets.ISO_8859_1);
+          String cmdline = Files.readString(proc.resolve("cmdline"), StandardCharsets.ISO_8859_1);
+          if (environ.contains("\0HOSTNAME=" + pod + "\0") && cmdline.contains("java")) {
+            long pid = Long.parseLong(proc.getFileName().toString());
+            ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+            killed.add(pid);
+          }
+        } catch (IOException e) {
+          // a process that ended meanwhile, or one we may not read
+        }
+      }
+    }
+    if (killed.isEmpty()) {
+      throw new IllegalStateException("no java process of pod " + pod + " found on this host");
+    }
+    progress("SIGKILL to pod " + pod + " (pid " + killed + ")");
+  }
+
   public KubernetesClient client() {
     return client;
   }
 
   public String image(String name) {
-    return env.get("MODELSHIP_REGISTRY") + "/modelship/" + name + ":" + version;
+    return env.get("MODELSHIP_REGISTRY") + "/modelship/" + name + ":" + imageTag;
   }
 
   public Path coreDnsQueryLog() {

@@ -11,8 +11,9 @@ import java.util.stream.Collectors;
  * Settings of one operator process, read once from the environment at start-up. Nothing here is per
  * ModelDeployment: those settings live in the resource.
  *
- * @param leaseIdentity who this replica is in the leader-election Lease: the pod name, so a person reading the
- *     Lease knows which pod leads
+ * @param leaseIdentity who this process is in the leader-election Lease: the pod name, so a person reading the
+ *     Lease knows which pod leads, and a random suffix, so a container the kubelet restarted in the same pod is not
+ *     taken for the process that held the Lease before it was killed
  * @param retryInitial first wait after a failed reconciliation; each further failure doubles it
  * @param retryMax the longest wait between two attempts of a reconciliation that keeps failing
  * @param maxReconcileInterval every ModelDeployment is reconciled at least this often, event or not
@@ -48,8 +49,11 @@ public record OperatorConfig(
 
   public static OperatorConfig fromEnvironment(Map<String, String> env) {
     String namespaces = env.getOrDefault("MODELSHIP_WATCH_NAMESPACES", "").trim();
-    // In a pod, HOSTNAME is the pod name; java-operator-sdk uses it too when no identity is given.
-    String identity = env.getOrDefault("HOSTNAME", "").trim();
+    // In a pod, HOSTNAME is the pod name. A restarted container keeps it, so it alone would let a new process take
+    // over the Lease of the killed one at once, as if it had held it all along.
+    String host = env.getOrDefault("HOSTNAME", "").trim();
+    String identity = (host.isEmpty() ? "modelship-operator" : host) + "_"
+        + java.util.UUID.randomUUID().toString().substring(0, 8);
     return new OperatorConfig(
         env.getOrDefault("MODELSHIP_MODEL_SERVER_IMAGE", DEFAULT_MODEL_SERVER_IMAGE),
         namespaces.isEmpty()

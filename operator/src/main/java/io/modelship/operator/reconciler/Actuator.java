@@ -49,7 +49,7 @@ final class Actuator {
       int weight = decision.phase == Phase.Promoting ? 100 : settings.step(decision.canary.getStep()).getWeight();
       var canaryObserved = Optional.ofNullable(observed.get(canaryHash));
       int canaryReady = canaryObserved.map(ObservedRevision::readyReplicas).orElse(0);
-      int stablePods = Optional.ofNullable(observed.get(stableHash)).map(ObservedRevision::desiredReplicas).orElse(0);
+      int stablePods = Optional.ofNullable(observed.get(stableHash)).map(ObservedRevision::podsHoldingResources).orElse(0);
       var plan = TrafficPlan.forWeight(n, weight, settings.surge(), canaryReady, stablePods);
       // Stable shrinks first: in swap mode the canary's GPUs come from it.
       scale(applier, observed.get(stableHash), plan.stableReplicas(), context);

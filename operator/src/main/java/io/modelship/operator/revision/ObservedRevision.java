@@ -26,6 +26,18 @@ public record ObservedRevision(String hash, Deployment deployment, List<Pod> pod
         : 1;
   }
 
+  /**
+   * Pods of this revision that still hold their node's resources: desired ones, and any not yet gone (a terminating
+   * pod keeps its GPU until it has exited). Swap mode may start a canary pod only into resources really freed.
+   */
+  public int podsHoldingResources() {
+    long present = pods.stream()
+        .filter(p -> p.getStatus() == null
+            || !("Succeeded".equals(p.getStatus().getPhase()) || "Failed".equals(p.getStatus().getPhase())))
+        .count();
+    return (int) Math.max(desiredReplicas(), present);
+  }
+
   public int readyReplicas() {
     var status = deployment.getStatus();
     return status != null && status.getReadyReplicas() != null ? status.getReadyReplicas() : 0;

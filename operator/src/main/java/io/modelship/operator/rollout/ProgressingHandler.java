@@ -68,7 +68,7 @@ final class ProgressingHandler implements PhaseHandler {
     int step = canary.getStep();
     int weight = settings.step(step).getWeight();
     int canaryReady = v.canary().map(ObservedRevision::readyReplicas).orElse(0);
-    int stablePods = v.stable().map(ObservedRevision::desiredReplicas).orElse(0);
+    int stablePods = v.stable().map(ObservedRevision::podsHoldingResources).orElse(0);
     var plan = TrafficPlan.forWeight(settings.replicas(), weight, settings.surge(), canaryReady, stablePods);
 
     if (settings.paused()) {
