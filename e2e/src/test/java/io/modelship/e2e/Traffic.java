@@ -40,7 +40,11 @@ final class Traffic implements AutoCloseable {
   private final java.util.List<String> failureSamples = new java.util.concurrent.CopyOnWriteArrayList<>();
   private final HttpRequest request;
 
-  /** Starts sending {@code perSecond} requests a second to {@code model} behind the Service at {@code clusterIp}. */
+  /**
+   * Starts sending {@code perSecond} requests a second to {@code model} behind the Service at {@code clusterIp},
+   * once the Service answers at all: kube-proxy programs a new Service's rules a moment after its first pod turns
+   * ready (until then it refuses connections), and the clients measured here are those of a Service that works.
+   */
   Traffic(String clusterIp, String model, String body, int perSecond, int maxInFlight) {
     this.inFlight = new Semaphore(maxInFlight);
     this.maxInFlight = maxInFlight;
@@ -51,6 +55,14 @@ final class Traffic implements AutoCloseable {
     this.request = HttpRequest.newBuilder(URI.create("http://" + clusterIp + "/v2/models/" + model + "/infer"))
         .timeout(Duration.ofSeconds(10)).header("Content-Type", "application/json")
         .POST(HttpRequest.BodyPublishers.ofString(body)).build();
+    org.awaitility.Awaitility.await("the Service at " + clusterIp + " answers").atMost(Duration.ofSeconds(30))
+        .pollInterval(Duration.ofMillis(100)).until(() -> {
+          try {
+            return clients[0].send(request, HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
+          } catch (java.io.IOException e) {
+            return false;
+          }
+        });
     ticks.scheduleAtFixedRate(this::send, 0, 1_000_000 / perSecond, TimeUnit.MICROSECONDS);
   }
 
