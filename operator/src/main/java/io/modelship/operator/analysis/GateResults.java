@@ -23,6 +23,13 @@ final class GateResults {
     return result;
   }
 
+  /** A Fail plain enough to roll back at once (see {@link GateResultStatus#getDecisive()}). */
+  static GateResultStatus decisiveFail(String gate, Double value, Double threshold, String message, Instant at) {
+    GateResultStatus result = result(gate, Verdict.Fail, value, threshold, message, at);
+    result.setDecisive(true);
+    return result;
+  }
+
   static GateResultStatus inconclusive(String gate, Double threshold, String message, Instant at) {
     return result(gate, Verdict.Inconclusive, null, threshold, message, at);
   }

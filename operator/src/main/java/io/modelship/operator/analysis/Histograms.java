@@ -57,4 +57,38 @@ final class Histograms {
     }
     return start + (bounds.get(b) - start) * (rank / inBucket);
   }
+
+  /**
+   * How many observations were above {@code bound} (in the histogram's unit), interpolating linearly inside the
+   * bucket it falls in, as {@link #quantile} does; 0 for an empty histogram. Observations in the +Inf bucket are
+   * all above any finite bound past the highest finite one.
+   */
+  static double countAbove(double bound, NavigableMap<Double, Double> cumulative) {
+    if (cumulative.isEmpty() || cumulative.lastKey() != Double.POSITIVE_INFINITY) {
+      return 0;
+    }
+    double total = 0;
+    for (double count : cumulative.values()) {
+      total = Math.max(total, count);
+    }
+    double below = 0;
+    double start = 0;
+    double before = 0;
+    for (Map.Entry<Double, Double> bucket : cumulative.entrySet()) {
+      double upper = bucket.getKey();
+      double running = Math.max(before, bucket.getValue());
+      if (bound < upper) {
+        if (upper == Double.POSITIVE_INFINITY) {
+          below = before;
+        } else {
+          double share = upper > start ? (bound - start) / (upper - start) : 1;
+          below = before + (running - before) * Math.max(0, Math.min(1, share));
+        }
+        return Math.max(0, total - below);
+      }
+      start = upper;
+      before = running;
+    }
+    return 0;
+  }
 }

@@ -12,19 +12,40 @@ import java.util.Locale;
 import java.util.TreeMap;
 
 /**
- * The latencyP99 gate: the canary's p99 from its latency histogram over the window, against an absolute bound
- * ({@code maxMs}), against the stable revision's p99 over the same window ({@code maxRatio}), or both (both must
- * pass). A Fail on either check wins over an Inconclusive on the other: it is already a definite answer.
+ * The latencyP99 gate. Against an absolute bound ({@code maxMs}) it compares the canary's p99 over the window.
+ * Against the stable revision ({@code maxRatio}) it compares the two latency distributions of the same window,
+ * twice (either failing fails the gate; reasoning in docs/rollout-gates.md):
+ * <ul>
+ *   <li><b>typical</b>: the canary's median above maxRatio times the stable's (and more than
+ *       {@value #MEDIAN_MIN_DELTA_MS} ms above it): the new version is slower on most requests. Robust to a few
+ *       slow requests, and to a CPU-hungry canary that slows the stable pods beside it too (their tails meet,
+ *       their medians do not). Many times slower (2 x maxRatio and minDeltaMs) is a decisive failure.
+ *   <li><b>tail</b>: more canary requests slower than maxRatio times the stable's p99 (and at least minDeltaMs
+ *       above it) than chance allows, when a stable request is that slow 1% of the time or less. A p99 from a
+ *       few hundred requests is decided by its two or three slowest, so a ratio of two p99s rolled back healthy
+ *       canaries that merely had a few slow requests in a window; counting the slow requests and testing the
+ *       count does not, and still catches a tail that really moved.
+ * </ul>
+ * Latency is only counted from canary pods past their first window since turning ready (see {@link MetricWindows}).
+ * A Fail on either bound wins over an Inconclusive on the other: it is already a definite answer.
  */
 final class LatencyP99 {
   static final String KIND = "latencyP99";
-  /** Below this difference a p99 ratio measured in millisecond buckets is noise (the rollout benchmark saw 9x). */
+  /** Below this difference in p99 (in ms) a canary is not slower in its tail, whatever the ratio. */
   static final double DEFAULT_MIN_DELTA_MS = 5.0;
+  /** A median at most this far above the stable's (in ms) is not slower, whatever the ratio. */
+  static final double MEDIAN_MIN_DELTA_MS = 1.0;
+  /** The share of stable requests slower than its own p99; the least a slow-request count is tested against. */
+  private static final double TAIL_SHARE = 0.01;
   private static final double Q = 0.99;
 
   private LatencyP99() {}
 
-  private record Check(Verdict verdict, Double value, Double threshold, String message) {}
+  private record Check(Verdict verdict, boolean decisive, Double value, Double threshold, String message) {
+    static Check of(Verdict verdict, Double value, Double threshold, String message) {
+      return new Check(verdict, false, value, threshold, message);
+    }
+  }
 
   static GateResultStatus judge(String gate, GateSpec.LatencyGate spec, RevisionWindow canary,
       RevisionWindow stable, int minRequests, Instant at) {
@@ -42,7 +63,8 @@ final class LatencyP99 {
     double canaryMs = Histograms.quantile(Q, canaryBuckets) * 1000;
     Check absolute = spec.getMaxMs() == null ? null : absolute(canaryMs, spec.getMaxMs());
     double minDeltaMs = spec.getMinDeltaMs() != null ? spec.getMinDeltaMs() : DEFAULT_MIN_DELTA_MS;
-    Check ratio = spec.getMaxRatio() == null ? null : ratio(canaryMs, stable, spec.getMaxRatio(), minDeltaMs, needed);
+    Check ratio = spec.getMaxRatio() == null ? null
+        : ratio(canaryBuckets, canaryMs, stable, spec.getMaxRatio(), minDeltaMs, needed);
 
     Check decisive = pick(absolute, ratio);
     String message = decisive.message();
@@ -50,13 +72,15 @@ final class LatencyP99 {
     if (other != null) {
       message += "; " + other.message();
     }
-    return GateResults.result(gate, decisive.verdict(), decisive.value(), decisive.threshold(), message, at);
+    return decisive.decisive()
+        ? GateResults.decisiveFail(gate, decisive.value(), decisive.threshold(), message, at)
+        : GateResults.result(gate, decisive.verdict(), decisive.value(), decisive.threshold(), message, at);
   }
 
   /** The check whose verdict is the gate's: a Fail, else an Inconclusive, else the absolute one. */
   private static Check pick(Check absolute, Check ratio) {
     for (Verdict worst : new Verdict[] {Verdict.Fail, Verdict.Inconclusive}) {
-      for (Check check : new Check[] {absolute, ratio}) {
+      for (Check check : new Check[] {ratio, absolute}) {
         if (check != null && check.verdict() == worst) {
           return check;
         }
@@ -67,33 +91,61 @@ final class LatencyP99 {
 
   private static Check absolute(double canaryMs, double maxMs) {
     boolean pass = canaryMs <= maxMs;
-    return new Check(pass ? Verdict.Pass : Verdict.Fail, canaryMs, maxMs,
+    return Check.of(pass ? Verdict.Pass : Verdict.Fail, canaryMs, maxMs,
         "canary p99 " + millis(canaryMs) + (pass ? " within " : " above the limit of ") + millis(maxMs));
   }
 
-  private static Check ratio(double canaryMs, RevisionWindow stable, double maxRatio, double minDeltaMs, int needed) {
+  private static Check ratio(TreeMap<Double, Double> canaryBuckets, double canaryMs, RevisionWindow stable,
+      double maxRatio, double minDeltaMs, int needed) {
     if (stable == null) {
-      return new Check(Verdict.Inconclusive, null, maxRatio,
+      return Check.of(Verdict.Inconclusive, null, maxRatio,
           "no stable revision to compare the canary p99 (" + millis(canaryMs) + ") with");
     }
     TreeMap<Double, Double> stableBuckets = stable.latencyBuckets(ServerMetricNames.LATENCY_OUTCOMES);
     double stableCount = count(stableBuckets);
+    double canaryCount = count(canaryBuckets);
     if (stableCount < needed) {
-      return new Check(Verdict.Inconclusive, null, maxRatio, "only " + number(stableCount)
-          + " timed stable requests in this window, need " + needed + " to compare p99s ("
+      return Check.of(Verdict.Inconclusive, null, maxRatio, "only " + number(stableCount)
+          + " timed stable requests in this window, need " + needed + " to compare latencies ("
           + stable.coverage() + ")");
     }
     double stableMs = Histograms.quantile(Q, stableBuckets) * 1000;
-    if (!(stableMs > 0)) {
-      return new Check(Verdict.Inconclusive, null, maxRatio, "the stable p99 is 0; no ratio to take");
+    double canaryMedianMs = Histograms.quantile(0.5, canaryBuckets) * 1000;
+    double stableMedianMs = Histograms.quantile(0.5, stableBuckets) * 1000;
+    if (!(stableMs > 0) || !(stableMedianMs > 0)) {
+      return Check.of(Verdict.Inconclusive, null, maxRatio, "the stable latency is 0; no ratio to take");
     }
     double ratio = canaryMs / stableMs;
-    boolean withinNoise = canaryMs - stableMs <= minDeltaMs;
-    boolean pass = ratio <= maxRatio || withinNoise;
-    return new Check(pass ? Verdict.Pass : Verdict.Fail, ratio, maxRatio,
-        String.format(Locale.ROOT, "canary p99 %s is %.2fx the stable p99 %s (%s %.2fx%s)", millis(canaryMs),
-            ratio, millis(stableMs), ratio <= maxRatio ? "max" : "above the max of", maxRatio,
-            withinNoise && ratio > maxRatio ? String.format(Locale.ROOT, ", but within %s of it", millis(minDeltaMs)) : ""));
+    String p99s = String.format(Locale.ROOT, "p99 %s vs %s on stable (%.2fx)", millis(canaryMs), millis(stableMs), ratio);
+
+    double medianRatio = canaryMedianMs / stableMedianMs;
+    double medianDelta = canaryMedianMs - stableMedianMs;
+    String medians = String.format(Locale.ROOT, "median %s vs %s on stable (%.2fx)", millis(canaryMedianMs),
+        millis(stableMedianMs), medianRatio);
+    if (medianRatio > maxRatio && medianDelta > MEDIAN_MIN_DELTA_MS) {
+      boolean plain = medianRatio >= 2 * maxRatio && medianDelta >= minDeltaMs;
+      return new Check(Verdict.Fail, plain, medianRatio, maxRatio, String.format(Locale.ROOT,
+          "the canary is slower on most requests: %s, above the max of %.2fx; %s", medians, maxRatio, p99s));
+    }
+
+    // The tail: how many canary requests were slower than the stable lets itself be 1% of the time.
+    double slowMs = Math.max(maxRatio * stableMs, stableMs + minDeltaMs);
+    double canarySlow = Histograms.countAbove(slowMs / 1000, canaryBuckets);
+    double stableShare = Histograms.countAbove(slowMs / 1000, stableBuckets) / stableCount;
+    double expected = Math.max(TAIL_SHARE, stableShare);
+    boolean slowTail = Binomial.significantlyAbove(canaryCount, canarySlow, expected);
+    String tail = String.format(Locale.ROOT, "%s of %s canary requests slower than %s (%s; %s expected by chance)",
+        number(Math.floor(canarySlow)), number(canaryCount), millis(slowMs), percent(canarySlow / canaryCount),
+        percent(expected));
+    if (slowTail) {
+      return Check.of(Verdict.Fail, ratio, maxRatio,
+          "the canary's slowest requests are slower: " + tail + "; " + p99s + "; " + medians);
+    }
+    return Check.of(Verdict.Pass, ratio, maxRatio, p99s + ", " + medians + "; " + tail);
+  }
+
+  private static String percent(double share) {
+    return String.format(Locale.ROOT, "%.1f%%", share * 100);
   }
 
   /** Requests in a cumulative histogram: its +Inf bucket. */

@@ -13,7 +13,9 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * The previous scrape of every pod the analysis has looked at, per ModelDeployment and pod uid, and the window
  * arithmetic on top of it: a window is what the counters grew since that scrape, summed over a revision's pods.
- * A pod's first scrape is only its baseline. Safe to use from several reconciler threads at once; one
+ * A pod's first scrape is only its baseline, and its first window is <em>cold</em>: its requests and errors
+ * count, its latency does not (a JVM that has just turned ready answers its slowest requests several times slower
+ * than a warm one, whatever the model version; see docs/rollout-gates.md). Safe to use from several reconciler threads at once; one
  * ModelDeployment is never evaluated twice concurrently (the reconciler serialises per resource). It never
  * talks to the network: it is handed scrapes.
  */
@@ -24,11 +26,14 @@ final class MetricWindows {
   /** What one pod's scrape attempt produced this round. */
   record PodScrape(Pod pod, Optional<String> text) {}
 
-  private final Map<String, Map<String, Map<Series, Double>>> previous = new ConcurrentHashMap<>();
+  /** A pod's counters at its last recorded scrape, and how many windows it has completed since its first. */
+  private record PodState(Map<Series, Double> counters, int windows) {}
+
+  private final Map<String, Map<String, PodState>> previous = new ConcurrentHashMap<>();
 
   /** Drops the pods of {@code deployment} that are no longer live, so a vanished pod never haunts a window. */
   void retain(String deployment, Set<String> liveUids) {
-    Map<String, Map<Series, Double>> pods = previous.get(deployment);
+    Map<String, PodState> pods = previous.get(deployment);
     if (pods != null) {
       pods.keySet().retainAll(liveUids);
     }
@@ -63,7 +68,7 @@ final class MetricWindows {
   }
 
   RevisionWindow advance(String deployment, String model, List<PodScrape> scrapes, Baselines baselines) {
-    Map<String, Map<Series, Double>> pods = previous.computeIfAbsent(deployment, d -> new ConcurrentHashMap<>());
+    Map<String, PodState> pods = previous.computeIfAbsent(deployment, d -> new ConcurrentHashMap<>());
     RevisionWindow.Builder window = new RevisionWindow.Builder();
     for (PodScrape scrape : scrapes) {
       String uid = podKey(scrape.pod());
@@ -79,15 +84,22 @@ final class MetricWindows {
         window.unreadable(e.getMessage());
         continue;
       }
-      Map<Series, Double> before = switch (baselines) {
-        case MOVE -> pods.put(uid, current);
-        case POOL -> pods.containsKey(uid) ? pods.get(uid) : pods.put(uid, current);
-        case PEEK -> pods.get(uid);
-      };
+      PodState before = pods.get(uid);
+      // A restarted process is a new JVM: cold again.
+      boolean restarted = before != null && restarted(before.counters(), current);
+      switch (baselines) {
+        case MOVE -> pods.put(uid, new PodState(current, before == null || restarted ? 0 : before.windows() + 1));
+        case POOL -> {
+          if (before == null) {
+            pods.put(uid, new PodState(current, 0));
+          }
+        }
+        case PEEK -> { }
+      }
       if (before == null) {
         window.baseline();
       } else {
-        window.measured(delta(before, current));
+        window.measured(delta(before.counters(), current), before.windows() > 0 && !restarted);
       }
     }
     return window.build();
@@ -99,11 +111,15 @@ final class MetricWindows {
    * (a series that grew past its old value since the restart would otherwise lose its pre-restart part).
    */
   static Map<Series, Double> delta(Map<Series, Double> before, Map<Series, Double> current) {
-    boolean reset = current.entrySet().stream()
-        .anyMatch(e -> e.getValue() < before.getOrDefault(e.getKey(), 0.0));
+    boolean reset = restarted(before, current);
     Map<Series, Double> delta = new HashMap<>();
     current.forEach((series, value) -> delta.put(series, reset ? value : value - before.getOrDefault(series, 0.0)));
     return delta;
+  }
+
+  /** A counter went down: the process restarted and every counter began again at zero. */
+  static boolean restarted(Map<Series, Double> before, Map<Series, Double> current) {
+    return current.entrySet().stream().anyMatch(e -> e.getValue() < before.getOrDefault(e.getKey(), 0.0));
   }
 
   /** The counter series of {@code model} the gates read; other models (e.g. _unknown) and meters are left out. */
@@ -128,6 +144,7 @@ final class MetricWindows {
       Map<String, Double> requestsByOutcome,
       Map<String, TreeMap<Double, Double>> latencyBucketsByOutcome,
       int measuredPods,
+      int coldPods,
       int baselinePods,
       int unreachablePods,
       Optional<String> unreadable) {
@@ -146,7 +163,10 @@ final class MetricWindows {
           .sum();
     }
 
-    /** Cumulative latency buckets (upper bound in seconds → count), summed over {@code outcomes}. */
+    /**
+     * Cumulative latency buckets (upper bound in seconds → count), summed over {@code outcomes}, of the pods past
+     * their first window.
+     */
     TreeMap<Double, Double> latencyBuckets(Set<String> outcomes) {
       TreeMap<Double, Double> sum = new TreeMap<>();
       latencyBucketsByOutcome.forEach((outcome, buckets) -> {
@@ -160,6 +180,9 @@ final class MetricWindows {
     /** Why the numbers may be thin, for a message: "2 pods measured, 1 baseline only, 1 unreachable". */
     String coverage() {
       StringBuilder text = new StringBuilder(measuredPods + (measuredPods == 1 ? " pod" : " pods") + " measured");
+      if (coldPods > 0) {
+        text.append(", ").append(coldPods).append(" in its first window since ready (latency not counted)");
+      }
       if (baselinePods > 0) {
         text.append(", ").append(baselinePods).append(" first seen (baseline only)");
       }
@@ -174,6 +197,7 @@ final class MetricWindows {
       private final Map<String, Double> requests = new HashMap<>();
       private final Map<String, TreeMap<Double, Double>> latency = new HashMap<>();
       private int measured;
+      private int cold;
       private int baseline;
       private int unreachable;
       private String unreadable;
@@ -191,13 +215,17 @@ final class MetricWindows {
         unreadable = problem;
       }
 
-      void measured(Map<Series, Double> delta) {
+      /** One pod's window; the latency of a {@code warm == false} pod (its first window) is left out. */
+      void measured(Map<Series, Double> delta, boolean warm) {
         measured++;
+        if (!warm) {
+          cold++;
+        }
         delta.forEach((series, value) -> {
           String outcome = series.labels().getOrDefault(ServerMetricNames.OUTCOME, "");
           if (series.name().equals(ServerMetricNames.REQUESTS)) {
             requests.merge(outcome, value, Double::sum);
-          } else {
+          } else if (warm) {
             String le = series.labels().get(ServerMetricNames.LE);
             if (le != null) {
               latency.computeIfAbsent(outcome, o -> new TreeMap<>())
@@ -208,7 +236,7 @@ final class MetricWindows {
       }
 
       RevisionWindow build() {
-        return new RevisionWindow(Map.copyOf(requests), Map.copyOf(latency), measured, baseline, unreachable,
+        return new RevisionWindow(Map.copyOf(requests), Map.copyOf(latency), measured, cold, baseline, unreachable,
             Optional.ofNullable(unreadable));
       }
     }

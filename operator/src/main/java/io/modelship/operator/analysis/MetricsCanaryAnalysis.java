@@ -137,7 +137,7 @@ public final class MetricsCanaryAnalysis implements CanaryAnalysis, AutoCloseabl
   private GateResultStatus judge(GateSpec gate, AnalysisRequest request, RevisionWindow canary,
       RevisionWindow stable, int minRequests, PrometheusQuery.Substitutions substitutions, Instant at) {
     if (gate.getErrorRate() != null) {
-      return ErrorRate.judge(name(gate, ErrorRate.KIND), gate.getErrorRate(), canary, minRequests, at);
+      return ErrorRate.judge(name(gate, ErrorRate.KIND), gate.getErrorRate(), canary, stable, minRequests, at);
     }
     if (gate.getLatencyP99() != null) {
       return LatencyP99.judge(name(gate, LatencyP99.KIND), gate.getLatencyP99(), canary, stable, minRequests, at);

@@ -36,7 +36,8 @@ final class Restarts {
       return GateResults.result(GATE, Verdict.Pass, 0.0, 0.0,
           "no restarts of the model-server container in " + canaryPods.size() + " canary pods", at);
     }
-    return GateResults.result(GATE, Verdict.Fail, (double) total, 0.0,
+    // Decisive: a crash is no matter of degree, and the restart has just wiped the counters the other gates read.
+    return GateResults.decisiveFail(GATE, (double) total, 0.0,
         "canary model-server restarted " + total + " times: " + String.join(", ", restarted)
             + "; see kubectl logs --previous and the pods' last state", at);
   }

@@ -22,6 +22,11 @@ final class ServerMetricNames {
   /** Outcomes the error rate counts as the canary's failure. */
   static final Set<String> ERROR_OUTCOMES = Set.of(SERVER_ERROR);
 
+  /** Requests refused as bad input: the canary's share is compared with the stable's. */
+  static final Set<String> CLIENT_ERROR_OUTCOMES = Set.of(CLIENT_ERROR);
+
+  static final Set<String> SUCCESS_OUTCOMES = Set.of(SUCCESS);
+
   /**
    * Outcomes the error rate leaves out of both sides. A rejection is overload, not a fault of the model version:
    * during a fleet-wide traffic spike both revisions shed load, and counting that would roll back a good canary

@@ -6,6 +6,7 @@ import static io.modelship.operator.reconciler.Conditions.DEGRADED;
 import static io.modelship.operator.reconciler.Conditions.FALSE;
 import static io.modelship.operator.reconciler.Conditions.PROGRESSING;
 import static io.modelship.operator.reconciler.Conditions.READY;
+import static io.modelship.operator.reconciler.Conditions.TRAFFIC_SPLIT_EXACT;
 import static io.modelship.operator.reconciler.Conditions.TRUE;
 import static io.modelship.operator.reconciler.Conditions.UNKNOWN;
 
@@ -19,6 +20,8 @@ import io.modelship.operator.revision.ObservedRevision;
 import io.modelship.operator.rollout.PodSignals;
 import io.modelship.operator.rollout.RevisionStatuses;
 import io.modelship.operator.rollout.RolloutView;
+import io.modelship.operator.rollout.TrafficPlan;
+import io.modelship.operator.rollout.TrafficSplit;
 import io.modelship.operator.rollout.Transition;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -65,6 +68,13 @@ final class StatusAggregator {
     boolean rolling = ROLLING.contains(d.phase);
     conditions.set(PROGRESSING, rolling ? TRUE : FALSE, rolling ? d.reason : "NoRollout",
         rolling ? d.message : "no rollout in progress");
+    var coarse = TrafficSplit.coarseness(view.settings());
+    conditions.set(TRAFFIC_SPLIT_EXACT, coarse.isPresent() ? FALSE : TRUE,
+        coarse.isPresent() ? "TooFewReplicas" : view.settings().gatewayApi().isPresent() ? "GatewayAPI" : "EnoughReplicas",
+        coarse.orElse(view.settings().gatewayApi().isPresent()
+            ? "the HTTPRoute's weights are the steps' weights"
+            : "with %d replicas every step's share of ready pods is within %d points of its weight"
+                .formatted(view.settings().replicas(), TrafficPlan.TOLERANCE_POINTS)));
     boolean degraded = d.phase == Phase.Degraded || d.phase == Phase.Failed;
     conditions.set(DEGRADED, degraded ? TRUE : FALSE, degraded ? d.reason : "AsExpected",
         degraded ? d.message : "no failure observed");

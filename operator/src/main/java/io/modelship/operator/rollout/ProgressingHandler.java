@@ -70,10 +70,12 @@ final class ProgressingHandler implements PhaseHandler {
     int canaryReady = v.canary().map(ObservedRevision::readyReplicas).orElse(0);
     int stablePods = v.stable().map(ObservedRevision::podsHoldingResources).orElse(0);
     var plan = TrafficPlan.forWeight(settings.replicas(), weight, settings.surge(), canaryReady, stablePods);
+    // What status and Events quote: the share traffic really has now, not only what the step asks.
+    String share = TrafficSplit.now(settings, step, canaryReady, v.stable().map(ObservedRevision::readyReplicas).orElse(0));
 
     if (settings.paused()) {
       return stay(v, canary, Phase.Paused, "Paused",
-          "held at step %d (weight %d%%) because spec.rollout.paused is true".formatted(step, weight));
+          "held at step %d, %s, because spec.rollout.paused is true".formatted(step, share));
     }
     Instant reachedAt = canary.getStepReachedAt() != null ? Instant.parse(canary.getStepReachedAt()) : null;
     if (!plan.reached(canaryReady)) {
@@ -82,7 +84,7 @@ final class ProgressingHandler implements PhaseHandler {
       Duration budget = reachedAt != null ? settings.pause(step).plus(settings.progressDeadline()) : settings.progressDeadline();
       if (Duration.between(since, v.now()).compareTo(budget) > 0) {
         return Rollbacks.rollBack(v, canary, Outcome.RolledBack, "ProgressDeadlineExceeded",
-            "step %d (weight %d%%) not reached in %s: %d/%d canary pods ready".formatted(
+            "step %d (asking %d%%) not reached in %s: %d/%d canary pods ready".formatted(
                 step, weight, human(settings.progressDeadline()), canaryReady, plan.canaryTarget()));
       }
       var notCreated = v.canary().flatMap(c -> PodSignals.creationFailure(c.deployment()));
@@ -90,7 +92,7 @@ final class ProgressingHandler implements PhaseHandler {
       String reason = notCreated.isPresent() ? "PodsNotCreated" : unschedulable.isPresent() ? "Unschedulable"
           : PodSignals.startingReason(pods).orElse("WaitingForCanaryPods");
       var t = stay(v, canary, Phase.Progressing, reason,
-          "step %d (weight %d%%): %d/%d canary pods ready and warm%s".formatted(step, weight, canaryReady, plan.canaryTarget(),
+          "step %d (asking %d%%): %d/%d canary pods ready and warm%s".formatted(step, weight, canaryReady, plan.canaryTarget(),
               switch (reason) {
                 case "FetchingArtifact" -> "; downloading the artifact";
                 case "WarmingUp" -> "; loading and warming up the model";
@@ -117,13 +119,20 @@ final class ProgressingHandler implements PhaseHandler {
       boolean allPass = !results.isEmpty() && results.stream().allMatch(r -> r.getVerdict() == Verdict.Pass);
       int failures = failed ? canary.getConsecutiveFailures() + 1 : allPass ? 0 : canary.getConsecutiveFailures();
       canary.setConsecutiveFailures(failures);
+      var plain = results.stream().filter(GateResultStatus::decisiveFailure).toList();
+      if (!plain.isEmpty()) {
+        // Waiting for failureLimit windows would only send more requests to a canary that plainly fails them.
+        return Rollbacks.rollBack(v, canary, Outcome.RolledBack, "GateFailed",
+            "a decisive failure, rolled back without waiting for failureLimit (%d): %s"
+                .formatted(settings.failureLimit(), failures(plain)));
+      }
       if (failures >= settings.failureLimit()) {
         return Rollbacks.rollBack(v, canary, Outcome.RolledBack, "GateFailed",
             "%d failed evaluations in a row (failureLimit %d): %s".formatted(failures, settings.failureLimit(), failures(results)));
       }
       if (failed) {
         var t = stay(v, canary, Phase.Progressing, "GateFailed",
-            "step %d (weight %d%%): %s (%d of %d failures before rollback)".formatted(step, weight, failures(results), failures, settings.failureLimit()));
+            "step %d, %s: %s (%d of %d failures before rollback)".formatted(step, share, failures(results), failures, settings.failureLimit()));
         return t.note(true, "GateFailed", t.message);
       }
     }
@@ -142,14 +151,18 @@ final class ProgressingHandler implements PhaseHandler {
       canary.setStepStartedAt(v.now().toString());
       canary.setStepReachedAt(null);
       int next = settings.step(step + 1).getWeight();
-      var t = stay(v, canary, Phase.Progressing, "StepAdvanced", "step %d passed; step %d asks for weight %d%%".formatted(step, step + 1, next));
-      return t.note(false, "StepAdvanced", "revision %s: weight %d%% -> %d%%".formatted(canary.getRevision(), weight, next));
+      int from = TrafficSplit.planned(settings, step);
+      int to = TrafficSplit.planned(settings, step + 1);
+      String asked = from == weight && to == next ? "" : " (the steps ask %d%% -> %d%%; service mode splits by ready pods)".formatted(weight, next);
+      var t = stay(v, canary, Phase.Progressing, "StepAdvanced",
+          "step %d passed; step %d gives the canary %d%% of traffic%s".formatted(step, step + 1, to, asked));
+      return t.note(false, "StepAdvanced", "revision %s: canary traffic %d%% -> %d%%%s".formatted(canary.getRevision(), from, to, asked));
     }
     Duration budget = settings.pause(step).plus(settings.progressDeadline());
     if (Duration.between(reachedAt, v.now()).compareTo(budget) > 0) {
       // Gates that never pass (too little traffic, say) must not hold a canary for ever.
       return Rollbacks.rollBack(v, canary, Outcome.RolledBack, "ProgressDeadlineExceeded",
-          "step %d (weight %d%%) was reached %s ago but its gates never passed (%s)".formatted(step, weight,
+          "step %d, %s, was reached %s ago but its gates never passed (%s)".formatted(step, share,
               human(Duration.between(reachedAt, v.now())),
               canary.getAnalysis().isEmpty() ? "not evaluated" : verdicts(canary.getAnalysis())));
     }
@@ -157,7 +170,7 @@ final class ProgressingHandler implements PhaseHandler {
         ? "gates: " + (!measuredHere ? "no full window at this weight yet" : verdicts(canary.getAnalysis()))
         : "pause, %s left".formatted(human(settings.pause(step).minus(Duration.between(reachedAt, v.now()))));
     return stay(v, canary, Phase.Progressing, "StepInProgress",
-        "step %d (weight %d%%) reached; waiting for %s".formatted(step, weight, waitingFor));
+        "step %d reached, %s; waiting for %s".formatted(step, share, waitingFor));
   }
 
   private static Transition promoting(RolloutView v, CanaryStatus canary, String why) {

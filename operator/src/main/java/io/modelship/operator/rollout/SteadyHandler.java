@@ -47,7 +47,10 @@ final class SteadyHandler implements PhaseHandler {
         "revision %s starts as a canary beside revision %s".formatted(v.target(), stable.hash()));
     t.stable = stableStatus;
     t.canary = canary;
-    return t.note(false, "RolloutStarted", "revision %s starts as a canary; revision %s keeps serving".formatted(v.target(), stable.hash()));
+    t.note(false, "RolloutStarted", "revision %s starts as a canary; revision %s keeps serving".formatted(v.target(), stable.hash()));
+    // Said when it matters: a person reading "10%" in the spec should not learn from the traffic that it is 33%.
+    TrafficSplit.coarseness(v.settings()).ifPresent(why -> t.note(true, "CoarseTrafficSplit", why));
+    return t;
   }
 
   /** Nothing serves yet: the target revision runs at full size, no canary. */

@@ -1,5 +1,9 @@
 package io.modelship.operator.rollout;
 
+import io.modelship.operator.api.spec.RolloutStep;
+import java.util.List;
+import java.util.Optional;
+
 /**
  * How many pods each revision should have, and what weight the canary gets, for one requested weight.
  *
@@ -40,5 +44,38 @@ public record TrafficPlan(int canaryReplicas, int stableReplicas, int canaryTarg
   public static int effectiveWeight(int canaryReady, int stableReady) {
     int total = canaryReady + stableReady;
     return total == 0 ? 0 : Math.round(100f * canaryReady / total);
+  }
+
+  /** How far (in percentage points) a step's real share may be from what it asks before status calls it coarse. */
+  public static final int TOLERANCE_POINTS = 5;
+
+  /**
+   * The share of traffic a step's weight really gives in service mode once its canary pods are ready: the
+   * canary's pods over all {@code replicas} ready pods (10% of 3 replicas is 1 pod: 33%).
+   */
+  public static int serviceShare(int replicas, int weight) {
+    int n = Math.max(replicas, 1);
+    int target = Math.max(1, Math.min(n, (int) Math.ceil(n * weight / 100.0)));
+    return Math.round(100f * target / n);
+  }
+
+  /**
+   * Empty when every step's real share in service mode is within {@value #TOLERANCE_POINTS} points of its weight;
+   * otherwise the fewest replicas from which on every count up to 100 makes it so (8 pods suit 10% and 50%, 9
+   * do not), or 0 when there is none.
+   */
+  public static Optional<Integer> replicasForSteps(int replicas, List<RolloutStep> steps) {
+    if (expresses(replicas, steps)) {
+      return Optional.empty();
+    }
+    int from = 0;
+    for (int n = 100; n >= 1 && expresses(n, steps); n--) {
+      from = n;
+    }
+    return Optional.of(from);
+  }
+
+  private static boolean expresses(int replicas, List<RolloutStep> steps) {
+    return steps.stream().allMatch(s -> Math.abs(serviceShare(replicas, s.getWeight()) - s.getWeight()) <= TOLERANCE_POINTS);
   }
 }

@@ -50,4 +50,17 @@ class HistogramsTest {
     assertThat(Histograms.quantile(0.99, buckets(0.01, 90, 0.05, 89, 0.1, 100, INF, 100)))
         .isCloseTo(0.05 + 0.05 * 9 / 10, within(1e-12));
   }
+
+  @Test
+  void countAboveInterpolatesInsideItsBucketLikeTheQuantile() {
+    TreeMap<Double, Double> h = buckets(0.01, 50, 0.05, 90, 0.1, 100, INF, 100);
+    // 10 in (0.05, 0.1]: above 0.095 are the last tenth of them.
+    assertThat(Histograms.countAbove(0.095, h)).isCloseTo(1.0, within(1e-9));
+    assertThat(Histograms.countAbove(0.05, h)).isCloseTo(10.0, within(1e-9));
+    assertThat(Histograms.countAbove(0.0, h)).isCloseTo(100.0, within(1e-9));
+    assertThat(Histograms.countAbove(0.2, h)).isZero();
+    // Past the highest finite bound only the +Inf bucket is left.
+    assertThat(Histograms.countAbove(20.0, buckets(5.0, 80, 10.0, 90, INF, 100))).isCloseTo(10.0, within(1e-9));
+    assertThat(Histograms.countAbove(0.01, new TreeMap<>())).isZero();
+  }
 }

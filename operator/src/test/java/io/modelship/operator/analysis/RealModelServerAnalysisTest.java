@@ -45,7 +45,7 @@ class RealModelServerAnalysisTest {
   /** Three values for a [1,4] shape: refused by the server's own checks, a 400. */
   private static final String BAD_SHAPE = "{\"inputs\":[{\"name\":\"x\",\"shape\":[1,4],\"datatype\":\"FP32\","
       + "\"data\":[1,2,3]}]}";
-  private static final double[] BOUNDS_MS = {1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000};
+  private static final double[] BOUNDS_MS = java.util.Arrays.stream(ScrapeText.LATENCY_BOUNDS).map(s -> s * 1000).toArray();
 
   @TempDir static Path models;
   private static ModelServer canaryServer;
@@ -119,6 +119,13 @@ class RealModelServerAnalysisTest {
           .allSatisfy(r -> assertThat(r.getVerdict()).as(r.getGate()).isEqualTo(Verdict.Inconclusive));
       assertThat(gate(baseline, "strict-errors").getMessage()).contains("1 first seen (baseline only)");
 
+      // The canary's first window since it turned ready: its errors count, its latency is not timed yet.
+      send(canaryServer, VALID, 60, 200);
+      send(stableServer, VALID, 60, 200);
+      List<GateResultStatus> cold = analysis.evaluate(request(mdep, List.of(canary), List.of(stable)));
+      assertThat(gate(cold, "strict-errors").getVerdict()).isEqualTo(Verdict.Pass);
+      assertThat(gate(cold, "p99-absolute").getMessage()).contains("in its first window since ready (latency not counted)");
+
       double slowestMs = Math.max(send(canaryServer, VALID, 60, 200), send(canaryServer, FAILS_IN_MODEL, 3, 500));
       send(canaryServer, BAD_SHAPE, 5, 400);
       send(stableServer, VALID, 60, 200);
@@ -145,7 +152,7 @@ class RealModelServerAnalysisTest {
       GateResultStatus ratio = gate(window, "p99-vs-stable");
       assertThat(ratio.getVerdict()).as(ratio.getMessage()).isEqualTo(Verdict.Pass);
       assertThat(ratio.getValue()).isGreaterThan(0.0);
-      assertThat(ratio.getMessage()).contains("the stable p99");
+      assertThat(ratio.getMessage()).contains("on stable");
       assertThat(gate(window, "restarts").getVerdict()).isEqualTo(Verdict.Pass);
 
       List<GateResultStatus> idle = analysis.evaluate(request(mdep, List.of(canary), List.of(stable)));

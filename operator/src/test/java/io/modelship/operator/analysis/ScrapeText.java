@@ -9,8 +9,10 @@ import java.util.Map;
  * need exact counts. Counts are cumulative, as a real server's counters are.
  */
 final class ScrapeText {
-  static final double[] LATENCY_BOUNDS = {0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
-      10.0};
+  /** The model server's buckets (ModelMetrics.LATENCY_BUCKETS), in seconds. */
+  static final double[] LATENCY_BOUNDS = {0.00025, 0.0005, 0.00075, 0.001, 0.00125, 0.0015, 0.002, 0.0025, 0.003,
+      0.004, 0.005, 0.006, 0.008, 0.01, 0.013, 0.016, 0.02, 0.025, 0.032, 0.04, 0.05, 0.065, 0.08, 0.1, 0.13, 0.16,
+      0.2, 0.25, 0.32, 0.4, 0.5, 0.65, 0.8, 1.0, 1.3, 1.6, 2.0, 2.5, 5.0, 10.0};
 
   private final String model;
   private final String version;

@@ -87,6 +87,28 @@ class StatusAggregatorTest {
   }
 
   @Test
+  void tooFewReplicasForTheStepsSayWhatTrafficReallyGetsAndHowToFixIt() {
+    var stable = revision("aaaa", 3, 3);
+    mdep.getSpec().setReplicas(3);
+    var d = TransitionsForTests.of(Phase.Stable, "RevisionReady", "revision aaaa serves");
+    d.stable = revisionStatus("aaaa", "d1");
+
+    var coarse = statuses.decided(new ModelDeploymentStatus(), d,
+        view("aaaa", new ModelDeploymentStatus(), Optional.of(stable), Optional.empty(), Optional.of(stable)));
+
+    assertThat(condition(coarse, Conditions.TRAFFIC_SPLIT_EXACT).getStatus()).isEqualTo("False");
+    assertThat(condition(coarse, Conditions.TRAFFIC_SPLIT_EXACT).getReason()).isEqualTo("TooFewReplicas");
+    assertThat(condition(coarse, Conditions.TRAFFIC_SPLIT_EXACT).getMessage())
+        .contains("send 33%, 67%, 100% of traffic", "set spec.replicas to 13 or more", "gatewayAPI");
+
+    mdep.getSpec().setReplicas(20);
+    var enough = statuses.decided(new ModelDeploymentStatus(), d,
+        view("aaaa", new ModelDeploymentStatus(), Optional.of(stable), Optional.empty(), Optional.of(stable)));
+    assertThat(condition(enough, Conditions.TRAFFIC_SPLIT_EXACT).getStatus()).isEqualTo("True");
+    assertThat(condition(enough, Conditions.TRAFFIC_SPLIT_EXACT).getReason()).isEqualTo("EnoughReplicas");
+  }
+
+  @Test
   void nothingServingAndPodsThatCannotBeCreatedIsNotReadyAndSaysWhy() {
     Deployment refused = deployment("cccc", 2, 0);
     refused.getStatus().setConditions(List.of(new DeploymentConditionBuilder().withType("ReplicaFailure")

@@ -149,6 +149,43 @@ class RolloutScenarioTest {
   }
 
   @Test
+  void aDecisiveFailureRollsBackAtOnceAndTheCanaryStaysUntilTheStableIsBackAtFullSize() {
+    String stable = stableThenNewSource("plain", m -> {});
+    String canary = k8s.awaitOtherRevision("plain", stable);
+    k8s.autoReady(canary);
+    await().atMost(TIMEOUT).untilAsserted(() -> {
+      assertThat(k8s.canary("plain").getAnalysis()).isNotEmpty();
+      assertThat(replicas(stable)).isEqualTo(3);
+    });
+    // The stable's new pods will take their time: the canary must outlive the gap.
+    k8s.stopAutoReady(stable);
+
+    k8s.analysis.answerDecisiveFail();
+    k8s.clock.advance(Duration.ofSeconds(5));
+
+    await().atMost(TIMEOUT).untilAsserted(() -> {
+      var status = status("plain");
+      assertThat(status.getPhase()).isEqualTo(Phase.RollingBack);
+      assertThat(status.getHistory()).first().satisfies(h ->
+          assertThat(h.getReason()).startsWith("GateFailed: a decisive failure, rolled back without waiting for failureLimit (2)")
+              .contains("200 of 200 requests failed"));
+      assertThat(replicas(stable)).as("the stable grows back at once").isEqualTo(4);
+      assertThat(k8s.deployment(canary)).as("the canary is kept while the stable is short").isPresent();
+      assertThat(k8s.client.services().inNamespace(OperatorHarness.NAMESPACE).withName("plain").get().getSpec().getSelector())
+          .as("but gets no traffic").containsEntry("modelship.io/revision", revision(stable));
+    });
+    assertThat(k8s.analysis.evaluations()).as("one failed evaluation was enough").isLessThanOrEqualTo(3);
+    k8s.awaitReconciliations(3);
+    assertThat(k8s.deployment(canary)).isPresent();
+
+    k8s.markReady(stable);
+    await().atMost(TIMEOUT).untilAsserted(() -> {
+      assertThat(phase("plain")).isEqualTo(Phase.Degraded);
+      assertThat(k8s.deployment(canary)).isEmpty();
+    });
+  }
+
+  @Test
   void tooLittleTrafficNeitherPromotesNorRollsBack() {
     String stable = stableThenNewSource("quiet", m -> {});
     String canary = k8s.awaitOtherRevision("quiet", stable);

@@ -64,4 +64,43 @@ class TrafficPlanTest {
     assertThat(TrafficPlan.effectiveWeight(0, 0)).isZero();
     assertThat(TrafficPlan.effectiveWeight(2, 0)).isEqualTo(100);
   }
+
+  @Test
+  void inServiceModeAStepGivesTheCanaryItsShareOfPodsNotItsWeight() {
+    assertThat(TrafficPlan.serviceShare(3, 10)).isEqualTo(33);
+    assertThat(TrafficPlan.serviceShare(3, 50)).isEqualTo(67);
+    assertThat(TrafficPlan.serviceShare(10, 10)).isEqualTo(10);
+    assertThat(TrafficPlan.serviceShare(4, 100)).isEqualTo(100);
+  }
+
+  @Test
+  void tooFewReplicasForTheStepsAreNamedWithTheCountThatWouldDo() {
+    var defaults = RolloutSettings.DEFAULT_STEPS;
+    assertThat(TrafficPlan.replicasForSteps(3, defaults)).as("10 would do, 11 and 12 would not").contains(13);
+    assertThat(TrafficPlan.replicasForSteps(10, defaults)).isEmpty();
+    assertThat(TrafficPlan.replicasForSteps(4, java.util.List.of(
+        new io.modelship.operator.api.spec.RolloutStep(25, "1m"), new io.modelship.operator.api.spec.RolloutStep(100, null))))
+        .isEmpty();
+    // One pod of 12 is 8%: 5 points from 3%, the first count close enough.
+    assertThat(TrafficPlan.replicasForSteps(2, java.util.List.of(new io.modelship.operator.api.spec.RolloutStep(3, null))))
+        .contains(12);
+  }
+
+  @Test
+  void statusQuotesTheRealShareAndSaysWhatTheStepAsked() {
+    var spec = io.modelship.operator.testing.ModelDeployments.s3("m", "s3://models/m/1/").getSpec();
+    spec.setReplicas(3);
+    var settings = RolloutSettings.of(spec);
+
+    assertThat(TrafficSplit.now(settings, 0, 1, 2)).isEqualTo("33% of traffic (1 of 3 ready pods; the step asks 10%)");
+    assertThat(TrafficSplit.planned(settings, 1)).isEqualTo(67);
+    assertThat(TrafficSplit.coarseness(settings)).contains("with 3 replicas, steps asking 10%, 50%, 100% send 33%, "
+        + "67%, 100% of traffic to the canary (service mode splits traffic by ready pods); set spec.replicas to 13 "
+        + "or more, or route with spec.rollout.traffic.gatewayAPI for exact weights");
+
+    spec.setReplicas(10);
+    var enough = RolloutSettings.of(spec);
+    assertThat(TrafficSplit.now(enough, 0, 1, 9)).isEqualTo("10% of traffic (1 of 10 ready pods)");
+    assertThat(TrafficSplit.coarseness(enough)).isEmpty();
+  }
 }

@@ -15,9 +15,17 @@ import java.util.concurrent.atomic.AtomicReference;
 public final class ScriptedAnalysis implements CanaryAnalysis {
   private final AtomicReference<Verdict> verdict = new AtomicReference<>(Verdict.Pass);
   private final AtomicInteger evaluations = new AtomicInteger();
+  private final java.util.concurrent.atomic.AtomicBoolean decisive = new java.util.concurrent.atomic.AtomicBoolean();
 
   public void answer(Verdict v) {
     verdict.set(v);
+    decisive.set(false);
+  }
+
+  /** A Fail too plain to wait for failureLimit: every canary request failing. */
+  public void answerDecisiveFail() {
+    verdict.set(Verdict.Fail);
+    decisive.set(true);
   }
 
   public int evaluations() {
@@ -42,6 +50,11 @@ public final class ScriptedAnalysis implements CanaryAnalysis {
       case Inconclusive -> "only 3 requests, fewer than minRequests 50";
     });
     result.setAt(request.now().toString());
+    if (decisive.get()) {
+      result.setDecisive(true);
+      result.setValue(1.0);
+      result.setMessage("200 of 200 requests failed");
+    }
     return List.of(result);
   }
 }

@@ -21,7 +21,7 @@ public class AnalysisSpec {
 
   @Min(1)
   @Max(100)
-  @JsonPropertyDescription("Consecutive failed evaluations that roll the canary back. Default 2.")
+  @JsonPropertyDescription("Consecutive failed evaluations that roll the canary back. Default 2. A decisive failure (most requests failing, none succeeding, a restart, a median many times the stable's) rolls back at once.")
   private Integer failureLimit;
 
   @Size(max = 10)

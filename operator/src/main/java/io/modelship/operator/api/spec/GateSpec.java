@@ -12,10 +12,10 @@ public class GateSpec {
   @JsonPropertyDescription("Name shown in status and Events. Default: the gate's kind.")
   private String name;
 
-  @JsonPropertyDescription("Share of canary requests answered with a 5xx.")
+  @JsonPropertyDescription("Failed canary requests over each window: more than max answered with a 5xx; more than max refused with a 4xx beyond the stable revision's share over the same window (by more than chance explains: a new version that rejects what clients send); or requests and no success at all. Most requests failing is decisive: rolled back at once.")
   private ErrorRateGate errorRate;
 
-  @JsonPropertyDescription("99th-percentile latency of the canary, absolute or as a ratio to the stable revision over the same window.")
+  @JsonPropertyDescription("Latency of the canary: its p99 against an absolute bound, and its latency distribution against the stable revision's over the same window. Canary pods' first window after turning ready is not timed.")
   private LatencyGate latencyP99;
 
   @JsonPropertyDescription("A PromQL query against a Prometheus server; its single value is compared to min/max.")
@@ -39,7 +39,7 @@ public class GateSpec {
     @io.fabric8.generator.annotation.Required
     @io.fabric8.generator.annotation.Min(0)
     @io.fabric8.generator.annotation.Max(1)
-    @JsonPropertyDescription("Highest acceptable share of 5xx answers, e.g. 0.01 for 1%.")
+    @JsonPropertyDescription("Highest acceptable share of 5xx answers, e.g. 0.01 for 1%; also the most the canary's share of 4xx answers may exceed the stable's.")
     private Double max;
 
     public Double getMax() { return max; }
@@ -53,11 +53,11 @@ public class GateSpec {
     private Double maxMs;
 
     @io.fabric8.generator.annotation.Min(1)
-    @JsonPropertyDescription("Highest acceptable canary p99 divided by stable p99 over the same window, e.g. 1.5.")
+    @JsonPropertyDescription("How much slower than the stable revision the canary may be over the same window, e.g. 1.5: it fails when its median is more than maxRatio times the stable's (and over 1 ms above it), or when more of its requests than chance explains are slower than maxRatio times the stable's p99. A median 2 x maxRatio slower is decisive.")
     private Double maxRatio;
 
     @io.fabric8.generator.annotation.Min(0)
-    @JsonPropertyDescription("A canary p99 at most this many milliseconds above the stable p99 passes the maxRatio check whatever the ratio: latency is measured in millisecond buckets, so smaller differences are noise, not regressions. Default 5.")
+    @JsonPropertyDescription("Requests at most this many milliseconds slower than the stable p99 never count as slow for the maxRatio check, whatever the ratio: smaller differences are noise, not regressions. Default 5.")
     private Double minDeltaMs;
 
     public Double getMinDeltaMs() { return minDeltaMs; }

@@ -22,6 +22,9 @@ public class GateResultStatus {
   @JsonPropertyDescription("When the window ended.")
   private String at;
 
+  @JsonPropertyDescription("True on a failure too plain to wait for failureLimit failed evaluations in a row (most canary requests failing, none succeeding, a restart, a typical latency many times the stable's): the canary is rolled back at once.")
+  private Boolean decisive;
+
   public enum Verdict { Pass, Fail, Inconclusive }
 
   public String getGate() { return gate; }
@@ -36,4 +39,11 @@ public class GateResultStatus {
   public void setMessage(String message) { this.message = message; }
   public String getAt() { return at; }
   public void setAt(String at) { this.at = at; }
+  public Boolean getDecisive() { return decisive; }
+  public void setDecisive(Boolean decisive) { this.decisive = decisive; }
+
+  /** A Fail that rolls back without waiting for failureLimit. */
+  public boolean decisiveFailure() {
+    return verdict == Verdict.Fail && Boolean.TRUE.equals(decisive);
+  }
 }
