@@ -13,6 +13,7 @@ import io.modelship.operator.api.status.ModelDeploymentStatus;
 import io.modelship.operator.api.status.Phase;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
@@ -32,7 +33,8 @@ public final class RolloutMetrics {
     this.registry = registry;
   }
 
-  public void record(ModelDeployment mdep, ModelDeploymentStatus previous, ModelDeploymentStatus status, Instant now) {
+  public void record(ModelDeployment mdep, ModelDeploymentStatus previous, ModelDeploymentStatus status,
+      List<GateResultStatus> evaluated, Instant now) {
     Tags who = Tags.of("namespace", mdep.getMetadata().getNamespace(), "name", mdep.getMetadata().getName());
     for (Phase phase : Phase.values()) {
       set("modelship_rollout_phase", who.and("phase", phase.name()), phase == status.getPhase() ? 1 : 0,
@@ -41,21 +43,18 @@ public final class RolloutMetrics {
     var canary = status.getCanary();
     set("modelship_rollout_canary_weight_percent", who, canary != null && canary.getWeight() != null ? canary.getWeight() : 0,
         "Traffic share of the canary revision, as observed");
-    if (canary != null && canary.getAnalysis() != null && !canary.getAnalysis().equals(
-        previous.getCanary() != null ? previous.getCanary().getAnalysis() : null)) {
-      for (GateResultStatus gate : canary.getAnalysis()) {
-        Tags g = who.and("gate", gate.getGate());
-        if (gate.getValue() != null) {
-          set("modelship_rollout_gate_value", g, gate.getValue(), "Latest measured value of a canary gate");
-        }
-        if (gate.getThreshold() != null) {
-          set("modelship_rollout_gate_threshold", g, gate.getThreshold(), "Threshold a canary gate compares against");
-        }
-        Counter.builder("modelship_rollout_gate_evaluations")
-            .description("Canary gate evaluations by verdict")
-            .tags(g.and("verdict", Objects.requireNonNullElse(gate.getVerdict(), Verdict.Inconclusive).name()))
-            .register(registry).increment();
+    for (GateResultStatus gate : evaluated) {
+      Tags g = who.and("gate", gate.getGate());
+      if (gate.getValue() != null) {
+        set("modelship_rollout_gate_value", g, gate.getValue(), "Latest measured value of a canary gate");
       }
+      if (gate.getThreshold() != null) {
+        set("modelship_rollout_gate_threshold", g, gate.getThreshold(), "Threshold a canary gate compares against");
+      }
+      Counter.builder("modelship_rollout_gate_evaluations")
+          .description("Canary gate evaluations by verdict")
+          .tags(g.and("verdict", Objects.requireNonNullElse(gate.getVerdict(), Verdict.Inconclusive).name()))
+          .register(registry).increment();
     }
     if (canary != null && previous.getCanary() != null && canary.getRevision().equals(previous.getCanary().getRevision())
         && !Objects.equals(canary.getStep(), previous.getCanary().getStep()) && previous.getCanary().getStepStartedAt() != null) {

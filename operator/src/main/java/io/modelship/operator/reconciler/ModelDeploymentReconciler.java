@@ -22,6 +22,7 @@ import io.modelship.operator.OperatorConfig;
 import io.modelship.operator.analysis.AnalysisRequest;
 import io.modelship.operator.analysis.CanaryAnalysis;
 import io.modelship.operator.api.ModelDeployment;
+import io.modelship.operator.api.status.GateResultStatus;
 import io.modelship.operator.api.status.ModelDeploymentStatus;
 import io.modelship.operator.api.status.Phase;
 import io.modelship.operator.events.EventRecorder;
@@ -45,6 +46,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -161,17 +163,19 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment> {
     Optional<ObservedRevision> canary =
         Optional.ofNullable(previous.getCanary()).map(c -> observed.get(c.getRevision()));
     var commands = Commands.of(mdep);
+    // What the gates said, if they were asked in this pass: counted even when the decision drops the canary.
+    var evaluated = new AtomicReference<List<GateResultStatus>>(List.of());
     var view = new RolloutView(mdep, settings, target.hash(), previous, stable, canary,
         Optional.ofNullable(observed.get(target.hash())), commands, now,
-        () -> analysis.evaluate(new AnalysisRequest(mdep,
+        () -> evaluated.updateAndGet(none -> analysis.evaluate(new AnalysisRequest(mdep,
             previous.getCanary().getRevision(), canary.map(ObservedRevision::pods).orElse(List.of()),
-            previous.getStable().getRevision(), stable.map(ObservedRevision::pods).orElse(List.of()), now)));
+            previous.getStable().getRevision(), stable.map(ObservedRevision::pods).orElse(List.of()), now))));
     Transition decision = PhaseHandlers.next(view);
 
     // 4. Record, before anything changes, so a restart resumes from the decision.
     var status = statuses.decided(previous, decision, view);
     StatusRecorder.record(mdep, context, previous, status, decision.notes, events);
-    metrics.record(mdep, previous, status, now);
+    metrics.record(mdep, previous, status, evaluated.get(), now);
     if (decision.ended != null) {
       analysis.forget(mdep.getMetadata().getNamespace(), mdep.getMetadata().getName());
     }
