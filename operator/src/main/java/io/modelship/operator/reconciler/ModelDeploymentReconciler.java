@@ -194,10 +194,29 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment> {
 
     boolean rolling = status.getCanary() != null || status.getPhase() == Phase.RollingBack;
     return rolling
-        ? UpdateControl.<ModelDeployment>noUpdate().rescheduleAfter(
-            min(settings.analysisInterval(), config.rolloutPoll()))
+        ? UpdateControl.<ModelDeployment>noUpdate().rescheduleAfter(nextLook(status, settings))
         : UpdateControl.noUpdate();
   }
+
+  /**
+   * When to look again during a rollout: when the next analysis is due, so that windows are one interval long.
+   * Counting a whole interval from every pass instead let each pod or Deployment event push the evaluation back,
+   * and windows grew to 10 s and more (and the rollback of a failing canary with them).
+   */
+  private Duration nextLook(ModelDeploymentStatus status, RolloutSettings settings) {
+    Duration poll = min(settings.analysisInterval(), config.rolloutPoll());
+    var canary = status.getCanary();
+    if (canary == null || canary.getAnalysis().isEmpty() || canary.getAnalysis().get(0).getAt() == null) {
+      return poll;
+    }
+    Instant due = Instant.parse(canary.getAnalysis().get(0).getAt()).plus(settings.analysisInterval());
+    Duration left = Duration.between(Instant.now(clock), due);
+    Duration floor = min(MIN_LOOK, poll);
+    return left.compareTo(floor) < 0 ? floor : min(left, poll);
+  }
+
+  /** The shortest wait between two passes of one rollout. */
+  private static final Duration MIN_LOOK = Duration.ofMillis(250);
 
   private UpdateControl<ModelDeployment> notDeployable(ModelDeployment mdep, Context<ModelDeployment> context,
       ModelDeploymentStatus previous, Optional<ObservedRevision> stable, String reason, String message,
