@@ -82,4 +82,26 @@ public final class PodSignals {
             s.getRestartCount(), s.getState().getWaiting().getMessage() == null ? "CrashLoopBackOff" : s.getState().getWaiting().getMessage()))
         .findFirst();
   }
+
+  /**
+   * A model-server container that has restarted at all: it crashed, was OOM-killed or failed its liveness probe.
+   * For a canary that is reason enough to roll back at once, while it restarts (its pod is not ready then, so no
+   * gate would look at it until it is back): in the meantime it has failed every request that was in flight.
+   */
+  public static Optional<String> restarted(List<Pod> pods) {
+    return pods.stream()
+        .filter(p -> p.getStatus() != null && p.getStatus().getContainerStatuses() != null)
+        .flatMap(p -> p.getStatus().getContainerStatuses().stream()
+            .filter(s -> PodContract.SERVE_CONTAINER.equals(s.getName()))
+            .filter(s -> s.getRestartCount() != null && s.getRestartCount() > 0)
+            .map(s -> {
+              var terminated = s.getLastState() == null ? null : s.getLastState().getTerminated();
+              String how = terminated == null ? "" : " (last exit: %s%s)".formatted(
+                  terminated.getReason() == null ? "exit code " + terminated.getExitCode() : terminated.getReason(),
+                  terminated.getReason() != null && terminated.getExitCode() != null ? ", exit code " + terminated.getExitCode() : "");
+              return "the model-server container of pod %s restarted %d %s%s; see kubectl logs --previous".formatted(
+                  p.getMetadata().getName(), s.getRestartCount(), s.getRestartCount() == 1 ? "time" : "times", how);
+            }))
+        .findFirst();
+  }
 }

@@ -41,7 +41,7 @@ final class ProgressingHandler implements PhaseHandler {
     if (fetchFailure.isPresent()) {
       return Rollbacks.rollBack(v, canary, Outcome.RolledBack, "FetchFailed", fetchFailure.get());
     }
-    var crash = PodSignals.crashLooping(pods);
+    var crash = PodSignals.crashLooping(pods).or(() -> PodSignals.restarted(pods));
     if (crash.isPresent()) {
       return Rollbacks.rollBack(v, canary, Outcome.RolledBack, "CrashLoop", crash.get());
     }

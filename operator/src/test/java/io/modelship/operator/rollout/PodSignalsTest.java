@@ -48,6 +48,22 @@ class PodSignalsTest {
     assertThat(PodSignals.crashLooping(List.of(pod))).hasValueSatisfying(m -> assertThat(m).contains("restarted 4 times"));
   }
 
+  @Test
+  void oneRestartOfTheModelServerIsNamedWithHowItEnded() {
+    Pod killed = new PodBuilder().withNewMetadata().withName("iris-b-1").endMetadata().withNewStatus().withPhase("Running")
+        .withContainerStatuses(new ContainerStatusBuilder().withName("model-server").withRestartCount(1)
+            .withNewLastState().withNewTerminated().withReason("OOMKilled").withExitCode(137).endTerminated().endLastState()
+            .withNewState().withNewRunning().endRunning().endState().build())
+        .endStatus().build();
+    Pod fresh = new PodBuilder().withNewMetadata().withName("iris-b-2").endMetadata().withNewStatus().withPhase("Running")
+        .withContainerStatuses(new ContainerStatusBuilder().withName("model-server").withRestartCount(0).build())
+        .endStatus().build();
+
+    assertThat(PodSignals.restarted(List.of(fresh))).isEmpty();
+    assertThat(PodSignals.restarted(List.of(fresh, killed))).contains(
+        "the model-server container of pod iris-b-1 restarted 1 time (last exit: OOMKilled, exit code 137); see kubectl logs --previous");
+  }
+
   private static Pod unschedulable(String message) {
     return new PodBuilder().withNewStatus().withPhase("Pending")
         .withConditions(new PodConditionBuilder().withType("PodScheduled").withStatus("False").withReason("Unschedulable").withMessage(message).build())
