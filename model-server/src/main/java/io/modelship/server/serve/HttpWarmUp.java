@@ -22,8 +22,11 @@ import org.slf4j.LoggerFactory;
  * The second half of warm-up: real {@code POST /v2/models/{m}/versions/{v}/infer} requests the server sends to
  * its own port, so that accepting a connection, Vert.x's request handling, the v2 decoder and encoder and the
  * response writer have all run before readiness turns true. Without it the first client request after ready
- * took 9 to 23 times a warm one (docs/benchmarks.md). Requests alternate between a fresh connection each and
- * one kept-alive connection, the two ways clients arrive. They carry the process's warm-up token
+ * took 9 to 23 times a warm one (docs/benchmarks.md); and with only a few dozen of them a fresh pod still answered
+ * at twice a warm pod's median minutes later, because the JIT compiles a method fully only after some thousands
+ * of calls (docs/rollout-gates.md). Every tenth request comes on a fresh connection, the others on one kept-alive
+ * connection: the two ways clients arrive. It stops after {@link #BUDGET} whatever the count, so a slow model
+ * does not wait minutes to turn ready. They carry the process's warm-up token
  * ({@link HttpFrontEnd#WARM_UP_HEADER}), which the front end accepts only from this host and only while the
  * model version warms up. A failure here is logged and warm-up goes on: the engine warm-up already proved the
  * model runs.
@@ -31,6 +34,8 @@ import org.slf4j.LoggerFactory;
 final class HttpWarmUp {
   private static final Logger LOG = LoggerFactory.getLogger(HttpWarmUp.class);
   private static final int TIMEOUT_MS = 10_000;
+  /** The longest HTTP warm-up: what a pod's start may cost for a warm JIT. */
+  static final java.time.Duration BUDGET = java.time.Duration.ofSeconds(15);
 
   private HttpWarmUp() {}
 
@@ -56,17 +61,23 @@ final class HttpWarmUp {
         + HttpFrontEnd.WARM_UP_HEADER + ": " + token + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
     int answered = 0;
     Socket kept = null;
+    long deadline = System.nanoTime() + BUDGET.toNanos();
     try {
-      for (int i = 0; i < requests; i++) {
-        boolean fresh = i % 2 == 0;
+      for (int i = 0; i < requests && System.nanoTime() < deadline; i++) {
+        boolean fresh = i % 10 == 0;
         Socket socket = fresh ? connect(address, port) : kept == null ? (kept = connect(address, port)) : kept;
         try {
-          int status = exchange(socket, head, body);
-          if (status != 200) {
-            LOG.warn("{}: HTTP warm-up request {} answered {}; stopping HTTP warm-up", label, i + 1, status);
+          Answer answer = exchange(socket, head, body);
+          if (answer.status() != 200) {
+            LOG.warn("{}: HTTP warm-up request {} answered {}; stopping HTTP warm-up", label, i + 1, answer.status());
             break;
           }
           answered++;
+          if (answer.close() && !fresh) {
+            // The server ends old keep-alive connections (--max-connection-age-ms), warm-up's too.
+            kept.close();
+            kept = null;
+          }
         } finally {
           if (fresh) {
             socket.close();
@@ -110,8 +121,11 @@ final class HttpWarmUp {
     return socket;
   }
 
-  /** Sends one request and reads its answer to the end (by Content-Length); returns the status. */
-  private static int exchange(Socket socket, byte[] head, byte[] body) throws IOException {
+  /** An answer's status, and whether the server will close the connection after it. */
+  private record Answer(int status, boolean close) {}
+
+  /** Sends one request and reads its answer to the end (by Content-Length). */
+  private static Answer exchange(Socket socket, byte[] head, byte[] body) throws IOException {
     OutputStream out = socket.getOutputStream();
     out.write(head);
     out.write(body);
@@ -124,10 +138,14 @@ final class HttpWarmUp {
     }
     int status = Integer.parseInt(parts[1]);
     long length = -1;
+    boolean close = false;
     for (String header = line(in); !header.isEmpty(); header = line(in)) {
       int colon = header.indexOf(':');
-      if (colon > 0 && header.substring(0, colon).trim().toLowerCase(Locale.ROOT).equals("content-length")) {
+      String name = colon > 0 ? header.substring(0, colon).trim().toLowerCase(Locale.ROOT) : "";
+      if (name.equals("content-length")) {
         length = Long.parseLong(header.substring(colon + 1).trim());
+      } else if (name.equals("connection")) {
+        close = header.substring(colon + 1).trim().equalsIgnoreCase("close");
       }
     }
     if (length < 0) {
@@ -143,7 +161,7 @@ final class HttpWarmUp {
       }
       left -= skipped;
     }
-    return status;
+    return new Answer(status, close);
   }
 
   private static String line(InputStream in) throws IOException {

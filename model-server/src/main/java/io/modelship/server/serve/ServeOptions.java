@@ -53,8 +53,8 @@ public record ServeOptions(
           new Option("--max-batch-delay-ms", "MODELSHIP_MAX_BATCH_DELAY_MS", "2",
               "longest wait for more requests to fill a batch"),
           new Option("--warmup-iterations", "MODELSHIP_WARMUP_ITERATIONS", "10", "inferences before ready"),
-          new Option("--warmup-http-requests", "MODELSHIP_WARMUP_HTTP_REQUESTS", "20",
-              "after those, infer requests the server sends itself over loopback HTTP before ready"),
+          new Option("--warmup-http-requests", "MODELSHIP_WARMUP_HTTP_REQUESTS", "5000",
+              "after those, infer requests the server sends itself over loopback HTTP before ready (at most 15 s)"),
           new Option("--max-queue", "MODELSHIP_MAX_QUEUE", "1024",
               "rows that may wait for the model; requests beyond it get 503 with Retry-After"),
           new Option("--device", "MODELSHIP_DEVICE", "auto",
@@ -75,7 +75,7 @@ public record ServeOptions(
               "a connection without a complete request head for this long is closed (0: never)"),
           new Option("--body-timeout-ms", "MODELSHIP_BODY_TIMEOUT_MS", "30000",
               "a request body that takes longer to arrive gets 408 (0: no limit)"),
-          new Option("--max-connection-age-ms", "MODELSHIP_MAX_CONNECTION_AGE_MS", "10000",
+          new Option("--max-connection-age-ms", "MODELSHIP_MAX_CONNECTION_AGE_MS", "5000",
               "a keep-alive connection older than this (±25%) is closed after its next answer, so clients reach"
                   + " new pods too (0: never)"));
 

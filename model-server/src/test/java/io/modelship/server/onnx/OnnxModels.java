@@ -84,6 +84,35 @@ public final class OnnxModels {
   }
 
   /**
+   * An MLP as {@link #mlp} with one square hidden layer applied {@code repeats} times, sharing its weights: the
+   * same inputs and outputs, compute that grows with {@code repeats}, a file that does not (a slower version of a
+   * model, for rollout tests and benchmarks).
+   */
+  public static Path writeSlowMlp(Path dir, Mlp mlp, int repeats) {
+    Random random = new Random(mlp.seed());
+    ProtoWriter graph = new ProtoWriter().string(2, "slow-mlp");
+    graph.message(5, floatTensor("w_in", new long[] {mlp.features(), mlp.hidden()}, random, 1.0 / Math.sqrt(mlp.features())));
+    graph.message(5, floatTensor("b_in", new long[] {mlp.hidden()}, random, 0.1));
+    graph.message(1, node("Gemm", List.of(Mlp.INPUT, "w_in", "b_in"), "gemm_in"));
+    graph.message(1, node("Relu", List.of("gemm_in"), "relu_in"));
+    graph.message(5, floatTensor("w_rep", new long[] {mlp.hidden(), mlp.hidden()}, random, 1.0 / Math.sqrt(mlp.hidden())));
+    graph.message(5, floatTensor("b_rep", new long[] {mlp.hidden()}, random, 0.1));
+    String previous = "relu_in";
+    for (int i = 0; i < repeats; i++) {
+      graph.message(1, node("Gemm", List.of(previous, "w_rep", "b_rep"), "gemm" + i));
+      graph.message(1, node("Relu", List.of("gemm" + i), "relu" + i));
+      previous = "relu" + i;
+    }
+    graph.message(5, floatTensor("w_out", new long[] {mlp.hidden(), mlp.classes()}, random, 1.0 / Math.sqrt(mlp.hidden())));
+    graph.message(5, floatTensor("b_out", new long[] {mlp.classes()}, random, 0.1));
+    graph.message(1, node("Gemm", List.of(previous, "w_out", "b_out"), "logits"));
+    graph.message(1, node("Softmax", List.of("logits"), Mlp.OUTPUT).message(5, intAttribute("axis", 1)));
+    graph.message(11, valueInfo(Mlp.INPUT, FLOAT, "N", mlp.features()));
+    graph.message(12, valueInfo(Mlp.OUTPUT, FLOAT, "N", mlp.classes()));
+    return write(dir.resolve("model.onnx"), model(graph));
+  }
+
+  /**
    * Inputs of every supported datatype but FP32, each with batch dimension "N", and one output per input:
    * {@code ids} INT64 [N,3] → Cast → {@code ids_as_float} FP32; {@code counts} INT32 [N,2] → Identity →
    * {@code counts_out} INT32; {@code weights} FP64 [N,2] → Identity → {@code weights_out} FP64; {@code flags}

@@ -28,7 +28,7 @@ class BadRequestTest {
   static void start() throws Exception {
     OnnxModels.writeMlp(modelDir, Mlp.small());
     Path keyFile = Files.writeString(secrets.resolve("api-key"), KEY + "\n");
-    running = RunningServer.startReady(ServeOptions.defaults(modelDir, 0).withModel("iris", "1")
+    running = RunningServer.startReady(TestServeOptions.defaults(modelDir, 0).withModel("iris", "1")
         .withApiKeyFile(keyFile).withMaxBodyBytes(4096).withMaxRequestRows(8));
   }
 

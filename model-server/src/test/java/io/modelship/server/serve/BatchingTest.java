@@ -40,7 +40,7 @@ class BatchingTest {
         hold(release);
       }
     };
-    ServeOptions options = ServeOptions.defaults(modelDir, 0).withModel("iris", "1")
+    ServeOptions options = TestServeOptions.defaults(modelDir, 0).withModel("iris", "1")
         .withBatching(8, Duration.ofMillis(50)).withWarmupIterations(0).withWarmupHttpRequests(0);
 
     try (RunningServer running = RunningServer.start(options, new ServeHooks(i -> {}, holdFirst));
@@ -80,7 +80,7 @@ class BatchingTest {
     OnnxModels.writeFixedBatch(modelDir);
     List<Integer> batchRows = new CopyOnWriteArrayList<>();
     CountDownLatch release = new CountDownLatch(1);
-    ServeOptions options = ServeOptions.defaults(modelDir, 0).withModel("fixed", "1")
+    ServeOptions options = TestServeOptions.defaults(modelDir, 0).withModel("fixed", "1")
         .withBatching(8, Duration.ofMillis(50)).withWarmupIterations(0).withWarmupHttpRequests(0);
     BatchObserver holdFirst = (requests, rows) -> {
       batchRows.add(requests);

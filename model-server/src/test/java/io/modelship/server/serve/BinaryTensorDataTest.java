@@ -35,7 +35,7 @@ class BinaryTensorDataTest {
   @BeforeAll
   static void start() throws Exception {
     reference = new OnnxReference(OnnxModels.writeMlp(modelDir, MLP));
-    running = RunningServer.startReady(ServeOptions.defaults(modelDir, 0).withModel("iris", "1"));
+    running = RunningServer.startReady(TestServeOptions.defaults(modelDir, 0).withModel("iris", "1"));
   }
 
   @AfterAll

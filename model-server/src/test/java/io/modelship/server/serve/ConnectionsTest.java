@@ -41,7 +41,7 @@ class ConnectionsTest {
 
   @Test
   void aConnectionThatNeverCompletesItsHeadIsClosedAfterTheIdleTimeout() throws Exception {
-    try (RunningServer running = start(ServeOptions.defaults(modelDir, 0)
+    try (RunningServer running = start(TestServeOptions.defaults(modelDir, 0)
         .withTimeouts(Duration.ofMillis(300), Duration.ZERO), ServeHooks.NONE);
         RawHttp raw = new RawHttp(running.server.port())) {
       raw.write("POST /v2/models/iris/inf");
@@ -52,7 +52,7 @@ class ConnectionsTest {
 
   @Test
   void aBodyThatStopsHalfWayIsAnswered408() throws Exception {
-    try (RunningServer running = start(ServeOptions.defaults(modelDir, 0)
+    try (RunningServer running = start(TestServeOptions.defaults(modelDir, 0)
         .withTimeouts(Duration.ofSeconds(60), Duration.ofMillis(300)), ServeHooks.NONE);
         RawHttp raw = new RawHttp(running.server.port())) {
       raw.write("POST " + INFER + " HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"inputs\":");
@@ -73,7 +73,7 @@ class ConnectionsTest {
    */
   @Test
   void aKeepAliveConnectionPastItsMaximumAgeIsToldToReconnect() throws Exception {
-    try (RunningServer running = start(ServeOptions.defaults(modelDir, 0)
+    try (RunningServer running = start(TestServeOptions.defaults(modelDir, 0)
         .withMaxConnectionAge(Duration.ofMillis(300)), ServeHooks.NONE);
         RawHttp raw = new RawHttp(running.server.port())) {
       RawHttp.Answer first = raw.post(INFER, body()).read();
@@ -93,7 +93,7 @@ class ConnectionsTest {
   @Test
   void aStalledUploadDoesNotHoldTheDrainForTheDrainTimeout() throws Exception {
     // Neither timeout would end the upload before the test gives up: only the drain can.
-    RunningServer running = start(ServeOptions.defaults(modelDir, 0)
+    RunningServer running = start(TestServeOptions.defaults(modelDir, 0)
         .withTimeouts(Duration.ZERO, Duration.ZERO).withDrainTimeout(Duration.ofMinutes(10)), ServeHooks.NONE);
     try (RawHttp raw = new RawHttp(running.server.port())) {
       raw.write("POST " + INFER + " HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"inputs\":");
@@ -122,7 +122,7 @@ class ConnectionsTest {
       pausing.countDown();
       endPause.await(30, TimeUnit.SECONDS);
     });
-    RunningServer running = start(ServeOptions.defaults(modelDir, 0), holdDelay);
+    RunningServer running = start(TestServeOptions.defaults(modelDir, 0), holdDelay);
     int clients = 4;
     List<String> errors = new CopyOnWriteArrayList<>();
     AtomicInteger toldToReconnect = new AtomicInteger();
@@ -184,7 +184,7 @@ class ConnectionsTest {
         }
       }
     }, delay -> {});
-    RunningServer running = start(ServeOptions.defaults(modelDir, 0), hooks);
+    RunningServer running = start(TestServeOptions.defaults(modelDir, 0), hooks);
     try (RawHttp busy = new RawHttp(running.server.port()); RawHttp opened = new RawHttp(running.server.port())) {
       // One request held in its batch keeps the drain waiting; the second connection has sent nothing yet.
       holding.set(true);

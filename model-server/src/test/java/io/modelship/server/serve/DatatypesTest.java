@@ -19,7 +19,7 @@ class DatatypesTest {
   @BeforeAll
   static void start() {
     OnnxModels.writeDatatypes(modelDir);
-    running = RunningServer.startReady(ServeOptions.defaults(modelDir, 0).withModel("types", "1"));
+    running = RunningServer.startReady(TestServeOptions.defaults(modelDir, 0).withModel("types", "1"));
   }
 
   @AfterAll

@@ -25,7 +25,7 @@ class InferenceTest {
   static void start() throws Exception {
     Path onnx = OnnxModels.writeMlp(modelDir, MLP);
     reference = new OnnxReference(onnx);
-    running = RunningServer.startReady(ServeOptions.defaults(modelDir, 0).withModel("iris", "3"));
+    running = RunningServer.startReady(TestServeOptions.defaults(modelDir, 0).withModel("iris", "3"));
   }
 
   @AfterAll

@@ -36,7 +36,7 @@ class LifecycleTest {
     }, (requests, rows) -> {});
 
     try (RunningServer running = RunningServer.start(
-        ServeOptions.defaults(modelDir, 0).withModel("iris", "1").withWarmupIterations(3), holdWarmUp)) {
+        TestServeOptions.defaults(modelDir, 0).withModel("iris", "1").withWarmupIterations(3), holdWarmUp)) {
       assertThat(warmUpStarted.await(30, TimeUnit.SECONDS)).isTrue();
 
       assertThat(running.get("/v2/health/live").statusCode()).isEqualTo(200);
@@ -70,7 +70,7 @@ class LifecycleTest {
     });
 
     try (RunningServer running = RunningServer.start(
-        ServeOptions.defaults(modelDir, 0).withModel("iris", "1").withWarmupIterations(3), countRows)) {
+        TestServeOptions.defaults(modelDir, 0).withModel("iris", "1").withWarmupIterations(3), countRows)) {
       running.awaitReady();
       assertThat(sawOneRow.getCount()).isZero();
     }
@@ -89,7 +89,7 @@ class LifecycleTest {
       }
     });
     RunningServer running = RunningServer.start(
-        ServeOptions.defaults(modelDir, 0).withModel("iris", "1").withWarmupIterations(1), holdBatch);
+        TestServeOptions.defaults(modelDir, 0).withModel("iris", "1").withWarmupIterations(1), holdBatch);
     running.awaitReady();
     warm.set(true);
     String body = V2Bodies.fp32(Mlp.INPUT, new float[][] {{1, 2, 3, 4}}).toString();
@@ -127,7 +127,7 @@ class LifecycleTest {
       pausing.countDown();
       endPause.await(30, TimeUnit.SECONDS);
     });
-    RunningServer running = RunningServer.start(ServeOptions.defaults(modelDir, 0).withModel("iris", "1")
+    RunningServer running = RunningServer.start(TestServeOptions.defaults(modelDir, 0).withModel("iris", "1")
         .withWarmupIterations(1).withDrainDelay(Duration.ofMillis(1234)), holdDelay);
     running.awaitReady();
     String body = V2Bodies.fp32(Mlp.INPUT, new float[][] {{1, 2, 3, 4}}).toString();
@@ -154,7 +154,7 @@ class LifecycleTest {
     Files.write(modelDir.resolve("model.onnx"), new byte[] {1, 2, 3});
     AtomicBoolean paused = new AtomicBoolean();
     ServeHooks watchDelay = new ServeHooks(iteration -> {}, BatchObserver.NONE, delay -> paused.set(true));
-    RunningServer running = RunningServer.start(ServeOptions.defaults(modelDir, 0).withModel("broken", "1")
+    RunningServer running = RunningServer.start(TestServeOptions.defaults(modelDir, 0).withModel("broken", "1")
         .withDrainDelay(Duration.ofSeconds(20)), watchDelay);
     await().atMost(WITHIN).until(() -> running.server.whenReady().isDone());
 
@@ -168,7 +168,7 @@ class LifecycleTest {
     Files.write(modelDir.resolve("model.onnx"), new byte[] {1, 2, 3});
 
     try (RunningServer running = RunningServer.start(
-        ServeOptions.defaults(modelDir, 0).withModel("broken", "1"), ServeHooks.NONE)) {
+        TestServeOptions.defaults(modelDir, 0).withModel("broken", "1"), ServeHooks.NONE)) {
       await().atMost(WITHIN).until(() -> running.server.whenReady().isDone());
 
       assertThat(running.server.whenReady()).isCompletedExceptionally();
@@ -182,7 +182,7 @@ class LifecycleTest {
     OnnxModels.writeOpenWidth(modelDir);
 
     try (RunningServer running = RunningServer.startReady(
-        ServeOptions.defaults(modelDir, 0).withModel("open", "1").withWarmupIterations(0))) {
+        TestServeOptions.defaults(modelDir, 0).withModel("open", "1").withWarmupIterations(0))) {
       HttpResponse<String> response = running.post("/v2/models/open/infer",
           "{\"inputs\":[{\"name\":\"x\",\"shape\":[1,3],\"datatype\":\"FP32\",\"data\":[1,2,3]}]}");
 

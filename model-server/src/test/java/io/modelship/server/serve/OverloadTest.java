@@ -36,7 +36,7 @@ class OverloadTest {
       }
     };
     // Batching off, so queued requests stay queued one by one while the worker is held.
-    ServeOptions options = ServeOptions.defaults(modelDir, 0).withModel("iris", "1")
+    ServeOptions options = TestServeOptions.defaults(modelDir, 0).withModel("iris", "1")
         .withBatching(1, Duration.ZERO).withWarmupIterations(0).withWarmupHttpRequests(0).withMaxQueue(4);
 
     try (RunningServer running = RunningServer.start(options, new ServeHooks(i -> {}, holdFirst))) {

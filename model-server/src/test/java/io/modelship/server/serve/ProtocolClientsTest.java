@@ -48,7 +48,7 @@ class ProtocolClientsTest {
     testCase.set("expected", RunningServer.JSON.valueToTree(expected));
     Path caseFile = Files.writeString(tmp.resolve("case.json"), testCase.toString());
 
-    try (RunningServer running = RunningServer.startReady(ServeOptions.defaults(modelDir, 0).withModel("iris", "5"))) {
+    try (RunningServer running = RunningServer.startReady(TestServeOptions.defaults(modelDir, 0).withModel("iris", "5"))) {
       Process clients = new ProcessBuilder(venv.resolve("bin/python").toString(),
           PythonVenv.scripts().resolve("oip_clients.py").toString(),
           "127.0.0.1:" + running.server.port(), caseFile.toString())

@@ -25,7 +25,7 @@ class ServeOptionsTest {
     assertThat(options.maxBodyBytes()).isEqualTo(16L * 1024 * 1024);
     assertThat(options.maxQueue()).isEqualTo(1024);
     assertThat(options.drainDelay()).isEqualTo(Duration.ofSeconds(2));
-    assertThat(options.warmupHttpRequests()).isEqualTo(20);
+    assertThat(options.warmupHttpRequests()).isEqualTo(5000);
   }
 
   @Test

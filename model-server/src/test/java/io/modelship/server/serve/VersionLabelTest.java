@@ -27,7 +27,7 @@ class VersionLabelTest {
     recordedVersion("{\"source\":\"s3://models/iris/\",\"modelVersion\":null,\"sha256\":\"" + "a".repeat(64) + "\"}");
     String body = V2Bodies.fp32(Mlp.INPUT, new float[][] {{1, 2, 3, 4}}).toString();
 
-    try (RunningServer running = RunningServer.startReady(ServeOptions.defaults(modelDir, 0))) {
+    try (RunningServer running = RunningServer.startReady(TestServeOptions.defaults(modelDir, 0))) {
       HttpResponse<String> answer = running.post("/v2/models/model/infer", body);
 
       assertThat(RunningServer.json(answer).path("model_version").asText()).isEqualTo("unversioned");
@@ -44,7 +44,7 @@ class VersionLabelTest {
     recordedVersion("{\"source\":\"s3://models/iris/\",\"modelVersion\":null}");
 
     try (RunningServer running = RunningServer.startReady(
-        ServeOptions.defaults(modelDir, 0).withDefaultModelVersion("5d3a9c0e1f"))) {
+        TestServeOptions.defaults(modelDir, 0).withDefaultModelVersion("5d3a9c0e1f"))) {
       assertThat(RunningServer.json(running.get("/v2/models/model")).path("versions").toString())
           .isEqualTo("[\"5d3a9c0e1f\"]");
     }
@@ -55,7 +55,7 @@ class VersionLabelTest {
     recordedVersion("{\"source\":\"mlflow://iris\",\"modelVersion\":\"7\"}");
 
     try (RunningServer running = RunningServer.startReady(
-        ServeOptions.defaults(modelDir, 0).withDefaultModelVersion("5d3a9c0e1f"))) {
+        TestServeOptions.defaults(modelDir, 0).withDefaultModelVersion("5d3a9c0e1f"))) {
       assertThat(RunningServer.json(running.get("/v2/models/model")).path("versions").toString())
           .isEqualTo("[\"7\"]");
     }
@@ -66,10 +66,10 @@ class VersionLabelTest {
     OnnxModels.writeMlp(modelDir, Mlp.small());
     Path missing = modelDir.resolve("no-such-key");
 
-    assertThatThrownBy(() -> ModelServer.start(ServeOptions.defaults(modelDir, 0).withApiKeyFile(missing),
+    assertThatThrownBy(() -> ModelServer.start(TestServeOptions.defaults(modelDir, 0).withApiKeyFile(missing),
         ServeHooks.NONE))
         .hasMessage("API key file " + missing + " does not exist (check --api-key-file and the mounted Secret)");
-    assertThatThrownBy(() -> ModelServer.start(ServeOptions.defaults(modelDir, 0).withApiKeyFile(modelDir),
+    assertThatThrownBy(() -> ModelServer.start(TestServeOptions.defaults(modelDir, 0).withApiKeyFile(modelDir),
         ServeHooks.NONE))
         .hasMessage("API key file " + modelDir + " is a directory, not a file");
   }
