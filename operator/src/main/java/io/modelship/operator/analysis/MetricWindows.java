@@ -1,6 +1,8 @@
 package io.modelship.operator.analysis;
 
 import io.fabric8.kubernetes.api.model.Pod;
+import java.time.Duration;
+import java.time.Instant;
 import io.modelship.operator.analysis.PrometheusText.Sample;
 import java.util.HashMap;
 import java.util.List;
@@ -13,9 +15,10 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * The previous scrape of every pod the analysis has looked at, per ModelDeployment and pod uid, and the window
  * arithmetic on top of it: a window is what the counters grew since that scrape, summed over a revision's pods.
- * A pod's first scrape is only its baseline, and its first window is <em>cold</em>: its requests and errors
- * count, its latency does not (a JVM that has just turned ready answers its slowest requests several times slower
- * than a warm one, whatever the model version; see docs/rollout-gates.md). Safe to use from several reconciler threads at once; one
+ * A pod's first scrape is only its baseline. A window that began less than {@link #WARM_UP} after the pod turned
+ * ready (or restarted) is <em>cold</em>: its requests and errors count, its latency does not (a JVM that has just
+ * turned ready answers its slowest requests several times slower than a warm one, whatever the model version; see
+ * docs/rollout-gates.md). Safe to use from several reconciler threads at once; one
  * ModelDeployment is never evaluated twice concurrently (the reconciler serialises per resource). It never
  * talks to the network: it is handed scrapes.
  */
@@ -26,8 +29,11 @@ final class MetricWindows {
   /** What one pod's scrape attempt produced this round. */
   record PodScrape(Pod pod, Optional<String> text) {}
 
-  /** A pod's counters at its last recorded scrape, and how many windows it has completed since its first. */
-  private record PodState(Map<Series, Double> counters, int windows) {}
+  /** How long after turning ready a pod's latency is not counted yet. */
+  static final Duration WARM_UP = Duration.ofSeconds(5);
+
+  /** A pod's counters at its last recorded scrape, and when that was: where its next window begins. */
+  private record PodState(Map<Series, Double> counters, Instant at) {}
 
   private final Map<String, Map<String, PodState>> previous = new ConcurrentHashMap<>();
 
@@ -50,8 +56,8 @@ final class MetricWindows {
   }
 
   /** Records this round's scrapes of one revision's pods as their new baseline and returns the window they end. */
-  RevisionWindow advance(String deployment, String model, List<PodScrape> scrapes) {
-    return advance(deployment, model, scrapes, Baselines.MOVE);
+  RevisionWindow advance(String deployment, String model, List<PodScrape> scrapes, Instant at) {
+    return advance(deployment, model, scrapes, Baselines.MOVE, at);
   }
 
   /** What a round does to the pods' baselines. */
@@ -67,7 +73,7 @@ final class MetricWindows {
     PEEK
   }
 
-  RevisionWindow advance(String deployment, String model, List<PodScrape> scrapes, Baselines baselines) {
+  RevisionWindow advance(String deployment, String model, List<PodScrape> scrapes, Baselines baselines, Instant at) {
     Map<String, PodState> pods = previous.computeIfAbsent(deployment, d -> new ConcurrentHashMap<>());
     RevisionWindow.Builder window = new RevisionWindow.Builder();
     for (PodScrape scrape : scrapes) {
@@ -85,13 +91,11 @@ final class MetricWindows {
         continue;
       }
       PodState before = pods.get(uid);
-      // A restarted process is a new JVM: cold again.
-      boolean restarted = before != null && restarted(before.counters(), current);
       switch (baselines) {
-        case MOVE -> pods.put(uid, new PodState(current, before == null || restarted ? 0 : before.windows() + 1));
+        case MOVE -> pods.put(uid, new PodState(current, at));
         case POOL -> {
           if (before == null) {
-            pods.put(uid, new PodState(current, 0));
+            pods.put(uid, new PodState(current, at));
           }
         }
         case PEEK -> { }
@@ -99,7 +103,9 @@ final class MetricWindows {
       if (before == null) {
         window.baseline();
       } else {
-        window.measured(delta(before.counters(), current), before.windows() > 0 && !restarted);
+        // A restarted process is a new JVM: cold again, even before its pod's Ready condition says so.
+        boolean warm = !restarted(before.counters(), current) && warmSince(scrape.pod(), before.at());
+        window.measured(delta(before.counters(), current), warm);
       }
     }
     return window.build();
@@ -115,6 +121,27 @@ final class MetricWindows {
     Map<Series, Double> delta = new HashMap<>();
     current.forEach((series, value) -> delta.put(series, reset ? value : value - before.getOrDefault(series, 0.0)));
     return delta;
+  }
+
+  /**
+   * True when a window that began at {@code start} began at least {@link #WARM_UP} after the pod last turned
+   * ready; a pod that does not say when (no Ready condition) is taken as warm.
+   */
+  static boolean warmSince(Pod pod, Instant start) {
+    if (pod.getStatus() == null || pod.getStatus().getConditions() == null) {
+      return true;
+    }
+    return pod.getStatus().getConditions().stream()
+        .filter(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()) && c.getLastTransitionTime() != null)
+        .findFirst()
+        .map(c -> {
+          try {
+            return !start.isBefore(Instant.parse(c.getLastTransitionTime()).plus(WARM_UP));
+          } catch (java.time.format.DateTimeParseException e) {
+            return true;
+          }
+        })
+        .orElse(true);
   }
 
   /** A counter went down: the process restarted and every counter began again at zero. */
@@ -143,6 +170,7 @@ final class MetricWindows {
   record RevisionWindow(
       Map<String, Double> requestsByOutcome,
       Map<String, TreeMap<Double, Double>> latencyBucketsByOutcome,
+      Map<String, TreeMap<Double, Double>> coldLatencyBucketsByOutcome,
       int measuredPods,
       int coldPods,
       int baselinePods,
@@ -169,19 +197,32 @@ final class MetricWindows {
      */
     TreeMap<Double, Double> latencyBuckets(Set<String> outcomes) {
       TreeMap<Double, Double> sum = new TreeMap<>();
-      latencyBucketsByOutcome.forEach((outcome, buckets) -> {
+      add(sum, latencyBucketsByOutcome, outcomes);
+      return sum;
+    }
+
+    /** As {@link #latencyBuckets}, with the pods in their first window too: only for a verdict no warm-up explains. */
+    TreeMap<Double, Double> latencyBucketsWithCold(Set<String> outcomes) {
+      TreeMap<Double, Double> sum = latencyBuckets(outcomes);
+      add(sum, coldLatencyBucketsByOutcome, outcomes);
+      return sum;
+    }
+
+    private static void add(TreeMap<Double, Double> sum, Map<String, TreeMap<Double, Double>> byOutcome,
+        Set<String> outcomes) {
+      byOutcome.forEach((outcome, buckets) -> {
         if (outcomes.contains(outcome)) {
           buckets.forEach((le, count) -> sum.merge(le, count, Double::sum));
         }
       });
-      return sum;
     }
 
     /** Why the numbers may be thin, for a message: "2 pods measured, 1 baseline only, 1 unreachable". */
     String coverage() {
       StringBuilder text = new StringBuilder(measuredPods + (measuredPods == 1 ? " pod" : " pods") + " measured");
       if (coldPods > 0) {
-        text.append(", ").append(coldPods).append(" in its first window since ready (latency not counted)");
+        text.append(", ").append(coldPods).append(coldPods == 1 ? " pod" : " pods")
+            .append(" ready for under ").append(WARM_UP.toSeconds()).append(" s at the window's start (latency not counted)");
       }
       if (baselinePods > 0) {
         text.append(", ").append(baselinePods).append(" first seen (baseline only)");
@@ -196,6 +237,7 @@ final class MetricWindows {
     static final class Builder {
       private final Map<String, Double> requests = new HashMap<>();
       private final Map<String, TreeMap<Double, Double>> latency = new HashMap<>();
+      private final Map<String, TreeMap<Double, Double>> coldLatency = new HashMap<>();
       private int measured;
       private int cold;
       private int baseline;
@@ -225,10 +267,10 @@ final class MetricWindows {
           String outcome = series.labels().getOrDefault(ServerMetricNames.OUTCOME, "");
           if (series.name().equals(ServerMetricNames.REQUESTS)) {
             requests.merge(outcome, value, Double::sum);
-          } else if (warm) {
+          } else {
             String le = series.labels().get(ServerMetricNames.LE);
             if (le != null) {
-              latency.computeIfAbsent(outcome, o -> new TreeMap<>())
+              (warm ? latency : coldLatency).computeIfAbsent(outcome, o -> new TreeMap<>())
                   .merge(PrometheusText.parseValue(le), value, Double::sum);
             }
           }
@@ -236,7 +278,8 @@ final class MetricWindows {
       }
 
       RevisionWindow build() {
-        return new RevisionWindow(Map.copyOf(requests), Map.copyOf(latency), measured, cold, baseline, unreachable,
+        return new RevisionWindow(Map.copyOf(requests), Map.copyOf(latency), Map.copyOf(coldLatency), measured, cold,
+            baseline, unreachable,
             Optional.ofNullable(unreadable));
       }
     }

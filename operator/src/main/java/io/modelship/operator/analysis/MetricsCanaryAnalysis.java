@@ -117,11 +117,12 @@ public final class MetricsCanaryAnalysis implements CanaryAnalysis, AutoCloseabl
       // A canary window too thin to judge is pooled with the next one (both revisions keep their baselines, so
       // canary and stable still cover the same span): a failing canary with little traffic is judged in a few
       // intervals instead of never.
-      boolean thin = windows.advance(deployment, model, canaryScrapes, MetricWindows.Baselines.PEEK)
+      boolean thin = windows.advance(deployment, model, canaryScrapes, MetricWindows.Baselines.PEEK, at)
           .requestsExcept(ServerMetricNames.NOT_JUDGED_OUTCOMES) < Math.max(minRequests, 1);
       var baselines = thin ? MetricWindows.Baselines.POOL : MetricWindows.Baselines.MOVE;
-      canary = windows.advance(deployment, model, canaryScrapes, baselines);
-      stable = request.stableRevision() == null ? null : windows.advance(deployment, model, stableScrapes, baselines);
+      canary = windows.advance(deployment, model, canaryScrapes, baselines, at);
+      stable = request.stableRevision() == null ? null
+          : windows.advance(deployment, model, stableScrapes, baselines, at);
     }
 
     PrometheusQuery.Substitutions substitutions = new PrometheusQuery.Substitutions(request.canaryRevision(),

@@ -61,7 +61,20 @@ final class Fixtures {
   }
 
   static AnalysisRequest request(ModelDeployment mdep, List<Pod> canary, List<Pod> stable) {
-    return new AnalysisRequest(mdep, "c0ffee", canary, "5ab1e0", stable, NOW);
+    return request(mdep, canary, stable, NOW);
+  }
+
+  static AnalysisRequest request(ModelDeployment mdep, List<Pod> canary, List<Pod> stable, Instant now) {
+    return new AnalysisRequest(mdep, "c0ffee", canary, "5ab1e0", stable, now);
+  }
+
+  /** A pod whose Ready condition turned True at {@code readyAt}, as the kubelet records it (to the second). */
+  static Pod readyPod(String name, Instant readyAt) {
+    Pod pod = pod(name);
+    pod.getStatus().setConditions(List.of(new io.fabric8.kubernetes.api.model.PodConditionBuilder()
+        .withType("Ready").withStatus("True").withLastTransitionTime(readyAt.truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString())
+        .build()));
+    return pod;
   }
 
   static GateSpec errorRate(double max) {

@@ -66,7 +66,8 @@ class RealModelServerAnalysisTest {
   private static ModelServer start(Path dir, String version) throws IOException {
     OnnxModels.writeOpenWidth(dir);
     return ModelServer.start(
-        ServeOptions.defaults(dir, 0).withModel(Fixtures.MODEL, version).withWarmupIterations(0), ServeHooks.NONE);
+        ServeOptions.defaults(dir, 0).withModel(Fixtures.MODEL, version).withWarmupIterations(0)
+            .withWarmupHttpRequests(0), ServeHooks.NONE);
   }
 
   @AfterAll
@@ -109,12 +110,14 @@ class RealModelServerAnalysisTest {
         named(latency(10_000.0, null), "p99-absolute"),
         named(latency(null, 1_000_000.0), "p99-vs-stable"));
     Pod canary = pod("canary-1", "127.0.0.1", canaryServer.port(), 0);
+    // Turned ready just now: its first window is not timed.
+    canary.getStatus().setConditions(Fixtures.readyPod("canary-1", Fixtures.NOW).getStatus().getConditions());
     Pod stable = pod("stable-1", "127.0.0.1", stableServer.port(), 0);
 
     try (MetricsCanaryAnalysis analysis = new MetricsCanaryAnalysis(new DirectPodMetrics())) {
       // Failures before the first scrape are history: they must not land in the first window.
       send(canaryServer, FAILS_IN_MODEL, 20, 500);
-      List<GateResultStatus> baseline = analysis.evaluate(request(mdep, List.of(canary), List.of(stable)));
+      List<GateResultStatus> baseline = analysis.evaluate(request(mdep, List.of(canary), List.of(stable), Fixtures.NOW.plusSeconds(0)));
       assertThat(baseline).filteredOn(r -> !r.getGate().equals("restarts"))
           .allSatisfy(r -> assertThat(r.getVerdict()).as(r.getGate()).isEqualTo(Verdict.Inconclusive));
       assertThat(gate(baseline, "strict-errors").getMessage()).contains("1 first seen (baseline only)");
@@ -122,14 +125,14 @@ class RealModelServerAnalysisTest {
       // The canary's first window since it turned ready: its errors count, its latency is not timed yet.
       send(canaryServer, VALID, 60, 200);
       send(stableServer, VALID, 60, 200);
-      List<GateResultStatus> cold = analysis.evaluate(request(mdep, List.of(canary), List.of(stable)));
+      List<GateResultStatus> cold = analysis.evaluate(request(mdep, List.of(canary), List.of(stable), Fixtures.NOW.plusSeconds(5)));
       assertThat(gate(cold, "strict-errors").getVerdict()).isEqualTo(Verdict.Pass);
-      assertThat(gate(cold, "p99-absolute").getMessage()).contains("in its first window since ready (latency not counted)");
+      assertThat(gate(cold, "p99-absolute").getMessage()).contains("ready for under 5 s at the window's start");
 
       double slowestMs = Math.max(send(canaryServer, VALID, 60, 200), send(canaryServer, FAILS_IN_MODEL, 3, 500));
       send(canaryServer, BAD_SHAPE, 5, 400);
       send(stableServer, VALID, 60, 200);
-      List<GateResultStatus> window = analysis.evaluate(request(mdep, List.of(canary), List.of(stable)));
+      List<GateResultStatus> window = analysis.evaluate(request(mdep, List.of(canary), List.of(stable), Fixtures.NOW.plusSeconds(10)));
 
       GateResultStatus strict = gate(window, "strict-errors");
       assertThat(strict.getValue()).as("3 server errors in 68 requests").isCloseTo(3.0 / 68, within(1e-12));
@@ -155,7 +158,7 @@ class RealModelServerAnalysisTest {
       assertThat(ratio.getMessage()).contains("on stable");
       assertThat(gate(window, "restarts").getVerdict()).isEqualTo(Verdict.Pass);
 
-      List<GateResultStatus> idle = analysis.evaluate(request(mdep, List.of(canary), List.of(stable)));
+      List<GateResultStatus> idle = analysis.evaluate(request(mdep, List.of(canary), List.of(stable), Fixtures.NOW.plusSeconds(15)));
       assertThat(gate(idle, "strict-errors").getVerdict()).isEqualTo(Verdict.Inconclusive);
       assertThat(gate(idle, "strict-errors").getMessage()).startsWith("only 0 canary requests in this window");
     }

@@ -53,11 +53,11 @@ public class GateSpec {
     private Double maxMs;
 
     @io.fabric8.generator.annotation.Min(1)
-    @JsonPropertyDescription("How much slower than the stable revision the canary may be over the same window, e.g. 1.5: it fails when its median is more than maxRatio times the stable's (and over 1 ms above it), or when more of its requests than chance explains are slower than maxRatio times the stable's p99. A median 2 x maxRatio slower is decisive.")
+    @JsonPropertyDescription("How much slower than the stable revision the canary may be over the same window, e.g. 1.5: it fails when its median is more than maxRatio times the stable's and more than minDeltaMs above it, or when more of its requests than chance explains are slower than maxRatio times the stable's p99 (and minDeltaMs above it). A median slower by more than maxRatio and by 2 x minDeltaMs is decisive.")
     private Double maxRatio;
 
     @io.fabric8.generator.annotation.Min(0)
-    @JsonPropertyDescription("Requests at most this many milliseconds slower than the stable p99 never count as slow for the maxRatio check, whatever the ratio: smaller differences are noise, not regressions. Default 5.")
+    @JsonPropertyDescription("For the maxRatio check, a median at most this many milliseconds above the stable's, and requests at most this much slower than the stable's p99, are not slower whatever the ratio: two JVMs serving the same small model differ by a few milliseconds. Default 5.")
     private Double minDeltaMs;
 
     public Double getMinDeltaMs() { return minDeltaMs; }
