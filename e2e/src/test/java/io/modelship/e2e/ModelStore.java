@@ -59,6 +59,12 @@ final class ModelStore implements AutoCloseable {
     return put(key, Files.readAllBytes(OnnxModels.writeBroken(dir, 4, 3)));
   }
 
+  /** The MLP's inputs and outputs, with its hidden layer run {@code repeats} times: the same model, slower. */
+  String putSlowMlp(String key, Mlp mlp, int repeats) throws Exception {
+    Path dir = Files.createTempDirectory("model");
+    return put(key, Files.readAllBytes(OnnxModels.writeSlowMlp(dir, mlp, repeats)));
+  }
+
   private String put(String key, byte[] onnx) {
     blobs.putBlob(BUCKET, blobs.blobBuilder(key + "/model.onnx").payload(onnx).contentLength(onnx.length).build());
     return "s3://" + BUCKET + "/" + key + "/";

@@ -35,6 +35,9 @@ final class Traffic implements AutoCloseable {
   private final Semaphore inFlight;
   private final int maxInFlight;
   private final Map<String, AtomicLong> answers = new ConcurrentHashMap<>();
+  /** When each kind of answer came first and last: when traffic really reached a version, and really left it. */
+  private final Map<String, java.time.Instant> firstAt = new ConcurrentHashMap<>();
+  private final Map<String, java.time.Instant> lastAt = new ConcurrentHashMap<>();
   private final AtomicLong sent = new AtomicLong();
   /** The first few failures with their time, to line them up with the cluster's Events. */
   private final java.util.List<String> failureSamples = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -89,6 +92,9 @@ final class Traffic implements AutoCloseable {
 
   private void count(String key) {
     answers.computeIfAbsent(key, k -> new AtomicLong()).incrementAndGet();
+    java.time.Instant now = java.time.Instant.now();
+    lastAt.put(key, now);
+    firstAt.putIfAbsent(key, now);
     if (!key.startsWith("200 ") && !key.startsWith("skipped") && failureSamples.size() < 20) {
       failureSamples.add(java.time.Instant.now() + " " + key);
     }
@@ -104,6 +110,16 @@ final class Traffic implements AutoCloseable {
     Map<String, Long> copy = new TreeMap<>();
     answers.forEach((k, v) -> copy.put(k, v.get()));
     return copy;
+  }
+
+  /** When the last answer of this kind ("200 &lt;version&gt;", "500", "error X") came, if any did. */
+  java.util.Optional<java.time.Instant> lastAt(String key) {
+    return java.util.Optional.ofNullable(lastAt.get(key));
+  }
+
+  /** The kinds of answer seen so far. */
+  java.util.Set<String> kinds() {
+    return java.util.Set.copyOf(answers.keySet());
   }
 
   long answered(String version) {
