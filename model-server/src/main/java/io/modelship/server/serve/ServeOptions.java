@@ -75,7 +75,7 @@ public record ServeOptions(
               "a connection without a complete request head for this long is closed (0: never)"),
           new Option("--body-timeout-ms", "MODELSHIP_BODY_TIMEOUT_MS", "30000",
               "a request body that takes longer to arrive gets 408 (0: no limit)"),
-          new Option("--max-connection-age-ms", "MODELSHIP_MAX_CONNECTION_AGE_MS", "5000",
+          new Option("--max-connection-age-ms", "MODELSHIP_MAX_CONNECTION_AGE_MS", "2000",
               "a keep-alive connection older than this (±25%) is closed after its next answer, so clients reach"
                   + " new pods too (0: never)"));
 

@@ -26,6 +26,7 @@ class ServeOptionsTest {
     assertThat(options.maxQueue()).isEqualTo(1024);
     assertThat(options.drainDelay()).isEqualTo(Duration.ofSeconds(2));
     assertThat(options.warmupHttpRequests()).isEqualTo(5000);
+    assertThat(options.maxConnectionAge()).isEqualTo(Duration.ofSeconds(2));
   }
 
   @Test
