@@ -29,14 +29,14 @@ class WarmUpOverHttpTest {
     Path keyFile = Files.writeString(modelDir.resolve("api-key"), "s3cret\n");
     CountDownLatch engineWarmUpStarted = new CountDownLatch(1);
     CountDownLatch finishEngineWarmUp = new CountDownLatch(1);
-    AtomicInteger batchesBeforeReady = new AtomicInteger();
+    AtomicInteger requestsBeforeReady = new AtomicInteger();
     CountDownLatch[] readyRef = {new CountDownLatch(1)};
     ServeHooks hooks = new ServeHooks(iteration -> {
       engineWarmUpStarted.countDown();
       hold(finishEngineWarmUp);
     }, (requests, rows) -> {
       if (readyRef[0].getCount() > 0) {
-        batchesBeforeReady.incrementAndGet();
+        requestsBeforeReady.addAndGet(requests);
       }
     });
     ServeOptions options = ServeOptions.defaults(modelDir, 0).withModel("iris", "1").withWarmupIterations(1)
@@ -58,8 +58,8 @@ class WarmUpOverHttpTest {
       running.awaitReady();
       readyRef[0].countDown();
 
-      // One engine iteration, then the six HTTP requests, each its own batch, all before ready.
-      assertThat(batchesBeforeReady.get()).isEqualTo(1 + 6);
+      // One engine iteration, then the six HTTP requests (over several connections: batched or not), all before ready.
+      assertThat(requestsBeforeReady.get()).isEqualTo(1 + 6);
       await().atMost(Duration.ofSeconds(10)).until(() -> running.metric("modelship_inference_requests_total",
           "model=\"iris\"", "outcome=\"client_error\"").orElse(0.0) == 1);
       assertThat(running.metric("modelship_inference_requests_total", "model=\"iris\"", "outcome=\"success\""))
