@@ -329,6 +329,36 @@ class MetricsCanaryAnalysisTest {
   }
 
   @Test
+  void aFreshCanaryOnABusyNodeFailsButDoesNotDecideAlone() {
+    // Seen on the real cluster: a healthy canary's first warm window at 17.6 ms against 7.3 ms (2.42x, 10.3 ms
+    // apart), the node busy and the canary's JIT not done. One such window is a Fail; only a second in a row
+    // (failureLimit) rolls back, and it was not slower in the next.
+    ModelDeployment mdep = mdep(50, latency(null, 2.0));
+    warmUp(mdep, List.of(canary1), List.of(stable1));
+    serve("canary-1", "success", 200, 0.0176);
+    serve("stable-1", "success", 800, 0.0073);
+
+    GateResultStatus result = gate(window(mdep, List.of(canary1), List.of(stable1)), "latencyP99");
+
+    assertThat(result.getVerdict()).isEqualTo(Verdict.Fail);
+    assertThat(result.getDecisive()).as("2.42x is under 1.5 x maxRatio: failureLimit decides").isNull();
+  }
+
+  @Test
+  void aFreshCanaryOnABusyNodeIsNotJudgedInItsFirstWindow() {
+    ModelDeployment mdep = mdep(50, latency(null, 2.0));
+    Pod canary1 = Fixtures.readyPod("canary-1", now);
+    servers("canary-1", "stable-1");
+    window(mdep, List.of(canary1), List.of(stable1));
+    serve("canary-1", "success", 200, 0.0176);
+    serve("stable-1", "success", 800, 0.0073);
+
+    GateResultStatus result = gate(window(mdep, List.of(canary1), List.of(stable1)), "latencyP99");
+
+    assertThat(result.getVerdict()).isNotEqualTo(Verdict.Fail);
+  }
+
+  @Test
   void aFewSlowRequestsInAHealthyCanarysWindowAreChanceNotARegression() {
     // What rolled back healthy canaries on a real cluster: p99 21.7 ms against 9.5 ms, from a handful of slow
     // requests in a few hundred, on a canary as fast as the stable on every other request.
