@@ -66,15 +66,10 @@ class ModelServerPodsE2eTest {
 
     List<Event> podWarnings = cluster.client().v1().events().inNamespace(NAMESPACE).list().getItems().stream()
         .filter(e -> "Pod".equals(e.getInvolvedObject().getKind()) && "Warning".equals(e.getType())).toList();
-    // A model still loading answers its startup probe 503, which the kubelet records: on two busy cores three pods
-    // starting at once can take longer than the probe's first delay. Anything else is a regression: a probe that
-    // finds nothing listening, or a readiness that fails while a pod drains.
-    List<String> loading = podWarnings.stream().map(e -> e.getMessage())
-        .filter(m -> m.startsWith("Startup probe failed: HTTP probe failed with statuscode: 503")).toList();
-    RealCluster.progress("startup probes that found the model still loading: " + loading.size());
+    // The startup probe's answer is held while the model loads and warms up (waitSeconds), so a normal start records
+    // no failed probe even when three pods start at once on two busy cores; nor does a pod that drains.
     assertThat(podWarnings).as("Warning Events of pods that started and stopped normally")
-        .extracting(e -> e.getReason() + ": " + e.getMessage())
-        .allMatch(w -> w.startsWith("Unhealthy: Startup probe failed: HTTP probe failed with statuscode: 503"));
+        .extracting(e -> e.getReason() + ": " + e.getMessage()).isEmpty();
 
     // A control, so the check below cannot pass on an empty log: a lookup from inside a model-server pod.
     String pod = cluster.client().pods().inNamespace(NAMESPACE).list().getItems().get(0).getMetadata().getName();

@@ -96,6 +96,10 @@ final class RunningServer implements AutoCloseable {
         HttpResponse.BodyHandlers.ofString());
   }
 
+  CompletableFuture<HttpResponse<String>> getAsync(String path, String... headers) {
+    return client.sendAsync(request(path, headers).GET().build(), HttpResponse.BodyHandlers.ofString());
+  }
+
   static JsonNode json(HttpResponse<String> response) {
     try {
       return JSON.readTree(response.body());

@@ -76,6 +76,40 @@ class WarmUpOverHttpTest {
     }
   }
 
+  @Test
+  void aReadinessProbeThatMayWaitIsAnsweredWhenTheModelIsReady() throws Exception {
+    // The pod's startup probe asks this way, so that warm-up, however long, records no failed probe.
+    OnnxModels.writeMlp(modelDir, Mlp.small());
+    CountDownLatch engineWarmUpStarted = new CountDownLatch(1);
+    CountDownLatch finishEngineWarmUp = new CountDownLatch(1);
+    ServeHooks hooks = new ServeHooks(iteration -> {
+      engineWarmUpStarted.countDown();
+      hold(finishEngineWarmUp);
+    }, (requests, rows) -> {});
+    ServeOptions options = ServeOptions.defaults(modelDir, 0).withModel("iris", "1").withWarmupIterations(1)
+        .withWarmupHttpRequests(0);
+
+    try (RunningServer running = RunningServer.start(options, hooks)) {
+      assertThat(engineWarmUpStarted.await(30, TimeUnit.SECONDS)).isTrue();
+      assertThat(running.get("/v2/health/ready").statusCode()).as("no wait asked: at once").isEqualTo(503);
+      assertThat(running.get("/v2/health/ready?waitSeconds=1").statusCode()).as("the wait ran out").isEqualTo(503);
+      HttpResponse<String> bad = running.get("/v2/health/ready?waitSeconds=soon");
+      assertThat(bad.statusCode()).isEqualTo(400);
+      assertThat(RunningServer.json(bad).path("error").asText()).contains("waitSeconds", "0 to 120", "soon");
+
+      var held = running.getAsync("/v2/health/ready?waitSeconds=25");
+      // Warm-up is held by the latch: the answer cannot have come. One metrics scrape proves the server answers
+      // other requests meanwhile (the wait holds no thread).
+      assertThat(running.metrics()).contains("modelship_");
+      assertThat(held).isNotDone();
+
+      finishEngineWarmUp.countDown();
+      HttpResponse<String> answer = held.get(20, TimeUnit.SECONDS);
+      assertThat(answer.statusCode()).isEqualTo(200);
+      assertThat(RunningServer.json(answer).path("ready").asBoolean()).isTrue();
+    }
+  }
+
   private static void hold(CountDownLatch latch) {
     try {
       latch.await(30, TimeUnit.SECONDS);

@@ -51,6 +51,8 @@ public final class RevisionDeployment {
   static final long RUN_AS_USER = 65532L;
   /** Seconds before the first startup probe: a JVM listening and a small model warmed up, on a busy node. */
   static final int STARTUP_PROBE_DELAY_SECONDS = 5;
+  /** How long the model server holds a startup probe's answer while the model loads and warms up. */
+  static final int STARTUP_PROBE_HOLD_SECONDS = 30;
   /** Seconds a terminating pod keeps serving before SIGTERM, while kube-proxy everywhere drops its endpoints. */
   static final long PRE_STOP_SECONDS = 5;
 
@@ -192,12 +194,15 @@ public final class RevisionDeployment {
         .withVolumeMounts(mounts)
         .withSecurityContext(containerSecurity())
         // Ready only once the model is loaded and warmed up: no request ever meets a cold model.
-        .withReadinessProbe(httpProbe("/v2/health/ready", 0, 2, 3))
-        .withLivenessProbe(httpProbe("/v2/health/live", 0, 10, 3))
+        .withReadinessProbe(httpProbe("/v2/health/ready", 0, 2, 2, 3))
+        .withLivenessProbe(httpProbe("/v2/health/live", 0, 10, 2, 3))
         // Large models take minutes to load; liveness must not kill a pod that is still loading. The first probe
-        // waits for the JVM to listen and a small model to warm up, so a normal start logs no failed probe (each
-        // failure is a Warning Event); then every second, for up to 15 minutes.
-        .withStartupProbe(httpProbe("/v2/health/ready", STARTUP_PROBE_DELAY_SECONDS, 1, 900))
+        // waits for the JVM to listen; the server holds its answer while the model loads and warms up (up to
+        // STARTUP_PROBE_HOLD_SECONDS), so a normal start logs no failed probe (each failure is a Warning Event) and
+        // turns ready the moment the model does. A server that never listens is given a minute, a model that
+        // never gets ready 60 held probes: half an hour.
+        .withStartupProbe(httpProbe("/v2/health/ready?waitSeconds=" + STARTUP_PROBE_HOLD_SECONDS,
+            STARTUP_PROBE_DELAY_SECONDS, 1, STARTUP_PROBE_HOLD_SECONDS + 2, 60))
         // Endpoints are removed from Services when the pod starts terminating, but kube-proxy on every node takes
         // a moment to notice: keep serving normally for that moment before the server's own drain begins.
         .withNewLifecycle()
@@ -345,7 +350,8 @@ public final class RevisionDeployment {
         .build();
   }
 
-  private static Probe httpProbe(String path, int initialDelaySeconds, int periodSeconds, int failureThreshold) {
+  private static Probe httpProbe(String path, int initialDelaySeconds, int periodSeconds, int timeoutSeconds,
+      int failureThreshold) {
     return new ProbeBuilder()
         .withNewHttpGet()
         .withPath(path)
@@ -353,7 +359,7 @@ public final class RevisionDeployment {
         .endHttpGet()
         .withInitialDelaySeconds(initialDelaySeconds > 0 ? initialDelaySeconds : null)
         .withPeriodSeconds(periodSeconds)
-        .withTimeoutSeconds(2)
+        .withTimeoutSeconds(timeoutSeconds)
         .withFailureThreshold(failureThreshold)
         .build();
   }

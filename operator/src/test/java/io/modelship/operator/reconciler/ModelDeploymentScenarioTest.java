@@ -79,8 +79,11 @@ class ModelDeploymentScenarioTest {
     assertThat(serve.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/v2/health/ready");
     assertThat(serve.getLivenessProbe().getHttpGet().getPath()).isEqualTo("/v2/health/live");
     assertThat(env(serve)).containsEntry("ORT_DISABLE_TELEMETRY", "1");
-    // The first startup probe comes after a normal start has had time to listen: no failed probe, no Warning.
+    // The first startup probe comes after a normal start has had time to listen, and the server holds its answer
+    // while the model warms up (longer than the probe's timeout would allow otherwise): no failed probe, no Warning.
     assertThat(serve.getStartupProbe().getInitialDelaySeconds()).isGreaterThanOrEqualTo(2);
+    assertThat(serve.getStartupProbe().getHttpGet().getPath()).isEqualTo("/v2/health/ready?waitSeconds=30");
+    assertThat(serve.getStartupProbe().getTimeoutSeconds()).isGreaterThan(30);
     // Keep serving while kube-proxy drops the endpoints, then the server drains (Connection: close, in flight).
     assertThat(serve.getLifecycle().getPreStop().getSleep().getSeconds()).isEqualTo(5L);
     assertThat(pod.getTerminationGracePeriodSeconds()).isGreaterThan(5L + 2 + 25);

@@ -73,6 +73,10 @@ public final class HttpFrontEnd {
   private static final byte[] OUT_OF_MEMORY =
       V2Codec.encodeError("the server ran out of memory answering this request; it reports unhealthy and restarts");
 
+  /** The query parameter of {@code /v2/health/ready} that holds the answer until ready (see answerReady). */
+  public static final String READY_WAIT_PARAM = "waitSeconds";
+  static final int MAX_READY_WAIT_SECONDS = 120;
+  private static final long READY_WAIT_POLL_MS = 50;
   private final Vertx vertx;
   private final ModelRegistry registry;
   private final ServerMetrics metrics;
@@ -224,6 +228,36 @@ public final class HttpFrontEnd {
     }
   }
 
+  /**
+   * {@code GET /v2/health/ready?waitSeconds=N}: while the model is still loading or warming up, the answer waits
+   * until it is ready or N seconds have passed. The pod's startup probe asks this way, so a normal start records
+   * no failed probe (each is a Warning Event) however long warm-up takes, and the pod turns ready the moment the
+   * model does rather than at the next poll. A server that broke or failed to load answers at once.
+   */
+  private void answerReady(HttpServerRequest request, long deadlineNanos) {
+    boolean ready = ready();
+    if (ready || !starting() || System.nanoTime() - deadlineNanos >= 0 || request.response().closed()) {
+      send(request, ready ? 200 : 503, JSON, V2Codec.encodeFlag("ready", ready), -1, false);
+      return;
+    }
+    vertx.setTimer(READY_WAIT_POLL_MS, id -> answerReady(request, deadlineNanos));
+  }
+
+  /** Still on its way to ready: healthy, and no model version failed to load or is going away. */
+  private boolean starting() {
+    return health.healthy() && !draining && registry.all().stream()
+        .noneMatch(v -> v.state() == ModelState.FAILED_TO_LOAD || v.state() == ModelState.UNLOADING);
+  }
+
+  private static int parseWait(String value) {
+    try {
+      int seconds = Integer.parseInt(value);
+      return seconds >= 0 && seconds <= MAX_READY_WAIT_SECONDS ? seconds : -1;
+    } catch (NumberFormatException e) {
+      return -1;
+    }
+  }
+
   private void v2(HttpServerRequest request, HttpMethod method, List<String> path) {
     if (path.size() == 1) {
       if (expect(request, method, HttpMethod.GET, true)) {
@@ -236,8 +270,16 @@ public final class HttpFrontEnd {
         boolean live = health.healthy();
         replyAfterBody(request, live ? 200 : 503, V2Codec.encodeFlag("live", live));
       } else if (path.get(2).equals("ready") && expect(request, method, HttpMethod.GET, true)) {
-        boolean ready = ready();
-        replyAfterBody(request, ready ? 200 : 503, V2Codec.encodeFlag("ready", ready));
+        String wait = request.getParam(READY_WAIT_PARAM);
+        int seconds = wait == null ? 0 : parseWait(wait);
+        if (seconds < 0) {
+          replyAfterBody(request, 400, V2Codec.encodeError(READY_WAIT_PARAM + " must be a whole number of seconds "
+              + "from 0 to " + MAX_READY_WAIT_SECONDS + ", got '" + wait + "'"));
+        } else {
+          long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+          // The (empty) body is read first: a request that has ended calls no end handler set later.
+          readBody(request, null, ignored -> answerReady(request, deadline));
+        }
       } else if (!path.get(2).equals("live") && !path.get(2).equals("ready")) {
         replyAfterBody(request, 404, V2Codec.encodeError("no such path: " + request.path()));
       }
