@@ -1,6 +1,7 @@
 package io.modelship.e2e;
 
 import io.fabric8.kubernetes.api.model.Event;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.modelship.operator.api.ModelDeployment;
 import io.modelship.operator.api.status.ModelDeploymentStatus;
 import io.modelship.operator.api.status.Phase;
@@ -52,11 +53,24 @@ final class Mdeps {
     };
   }
 
+  /**
+   * Changes the spec as a user's kubectl edit would: read, change, write with the version read. The operator writes
+   * status meanwhile, which moves the object's resourceVersion too, so a 409 Conflict is normal: read again and retry.
+   */
   void edit(Consumer<ModelDeployment> change) {
-    cluster.client().resources(ModelDeployment.class).inNamespace(namespace).withName(name).edit(m -> {
-      change.accept(m);
-      return m;
-    });
+    for (int attempt = 1; ; attempt++) {
+      try {
+        cluster.client().resources(ModelDeployment.class).inNamespace(namespace).withName(name).edit(m -> {
+          change.accept(m);
+          return m;
+        });
+        return;
+      } catch (KubernetesClientException e) {
+        if (e.getCode() != 409 || attempt == 10) {
+          throw e;
+        }
+      }
+    }
   }
 
   void newSource(String uri) {

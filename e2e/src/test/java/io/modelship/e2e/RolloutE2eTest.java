@@ -118,10 +118,7 @@ class RolloutE2eTest {
   }
 
   private static void edit(java.util.function.Consumer<ModelDeployment> change) {
-    cluster.client().resources(ModelDeployment.class).inNamespace(NAMESPACE).withName("iris").edit(m -> {
-      change.accept(m);
-      return m;
-    });
+    new Mdeps(cluster, NAMESPACE, "iris").edit(change);
   }
 
   private static List<Event> events() {
