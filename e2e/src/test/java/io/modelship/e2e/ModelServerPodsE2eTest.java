@@ -67,8 +67,19 @@ class ModelServerPodsE2eTest {
     List<Event> podWarnings = cluster.client().v1().events().inNamespace(NAMESPACE).list().getItems().stream()
         .filter(e -> "Pod".equals(e.getInvolvedObject().getKind()) && "Warning".equals(e.getType())).toList();
     // The startup probe's answer is held while the model loads and warms up (waitSeconds), so a normal start records
-    // no failed probe even when three pods start at once on two busy cores; nor does a pod that drains.
+    // no failed probe, even with three pods starting at once on two busy cores. One thing is left to chance on a
+    // pod that stopped: the kubelet probes readiness until it notices the container has exited (up to a second
+    // later), and such a probe finds the port closed. Nothing else may warn.
+    var running = cluster.client().pods().inNamespace(NAMESPACE).list().getItems().stream()
+        .map(p -> p.getMetadata().getName()).collect(java.util.stream.Collectors.toSet());
+    List<String> afterExit = podWarnings.stream()
+        .filter(e -> !running.contains(e.getInvolvedObject().getName()))
+        .map(e -> e.getMessage())
+        .filter(m -> m.startsWith("Readiness probe failed:") && m.endsWith("connect: connection refused")).toList();
+    RealCluster.progress("readiness probes of stopped pods that came after the exit: " + afterExit.size());
     assertThat(podWarnings).as("Warning Events of pods that started and stopped normally")
+        .filteredOn(e -> running.contains(e.getInvolvedObject().getName())
+            || !(e.getMessage().startsWith("Readiness probe failed:") && e.getMessage().endsWith("connect: connection refused")))
         .extracting(e -> e.getReason() + ": " + e.getMessage()).isEmpty();
 
     // A control, so the check below cannot pass on an empty log: a lookup from inside a model-server pod.

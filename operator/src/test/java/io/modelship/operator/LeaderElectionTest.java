@@ -126,12 +126,7 @@ class LeaderElectionTest {
 
   /** What another replica does when it takes over: holds the Lease with a fresh renew time. */
   private void takeTheLease(String identity) {
-    api.client.resources(Lease.class).inNamespace(ChartRbac.NAMESPACE).withName(ModelshipOperator.LEASE_NAME)
-        .edit(l -> {
-          l.getSpec().setHolderIdentity(identity);
-          l.getSpec().setRenewTime(ZonedDateTime.now().plusMinutes(1));
-          return l;
-        });
+    api.takeLease(identity);
   }
 
   private ModelshipOperator start(String identity) {

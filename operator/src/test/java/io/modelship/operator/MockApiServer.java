@@ -2,9 +2,11 @@ package io.modelship.operator;
 
 import io.fabric8.kubernetes.api.model.StatusBuilder;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
+import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.api.model.authorization.v1.SelfSubjectRulesReview;
 import io.fabric8.kubernetes.api.model.authorization.v1.SubjectRulesReviewStatusBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.fabric8.mockwebserver.Context;
@@ -17,6 +19,7 @@ import io.modelship.operator.testing.ApplyAwareCrudDispatcher;
 import io.modelship.operator.testing.OperatorHarness;
 import java.io.InputStream;
 import java.nio.file.Files;
+import java.time.ZonedDateTime;
 import java.util.HashMap;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -151,6 +154,28 @@ final class MockApiServer implements AutoCloseable {
     private static String bearer(RecordedRequest request) {
       String authorization = request.getHeader("Authorization");
       return authorization != null && authorization.startsWith("Bearer ") ? authorization.substring(7) : null;
+    }
+  }
+
+  /**
+   * What another replica does when it takes over: holds the operator's Lease with a fresh renew time. The leader
+   * renews the Lease meanwhile, so a 409 Conflict is normal: read again and retry, as the other replica would.
+   */
+  void takeLease(String identity) {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        client.resources(Lease.class).inNamespace(ChartRbac.NAMESPACE).withName(ModelshipOperator.LEASE_NAME)
+            .edit(l -> {
+              l.getSpec().setHolderIdentity(identity);
+              l.getSpec().setRenewTime(ZonedDateTime.now().plusMinutes(1));
+              return l;
+            });
+        return;
+      } catch (KubernetesClientException e) {
+        if (e.getCode() != 409 || attempt == 10) {
+          throw e;
+        }
+      }
     }
   }
 }

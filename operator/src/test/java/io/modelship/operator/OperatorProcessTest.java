@@ -141,12 +141,7 @@ class OperatorProcessTest {
       var leader = OperatorProcess.start(api, "operator-a");
       try {
         await().atMost(START_WITHIN).until(() -> String.valueOf(holder(api)).startsWith("operator-a_"));
-        api.client.resources(Lease.class).inNamespace(ChartRbac.NAMESPACE).withName(ModelshipOperator.LEASE_NAME)
-            .edit(l -> {
-              l.getSpec().setHolderIdentity("operator-b");
-              l.getSpec().setRenewTime(ZonedDateTime.now().plusMinutes(1));
-              return l;
-            });
+        api.takeLease("operator-b");
         assertThat(leader.exitCode(EXIT_WITHIN)).as("exit code%n%s", leader.output()).isEqualTo(1);
         assertThat(leader.output()).contains("lost the Lease").doesNotContain("gave up the Lease");
         assertThat(holder(api)).isEqualTo("operator-b");

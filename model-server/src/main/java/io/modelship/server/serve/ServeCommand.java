@@ -94,7 +94,7 @@ public final class ServeCommand {
       return 1;
     }
     LOG.info("SIG{} received", stopRequested.join());
-    server.shutdown();
+    server.drainForExit();
     return 0;
   }
 }

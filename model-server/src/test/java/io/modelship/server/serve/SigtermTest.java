@@ -27,7 +27,9 @@ class SigtermTest {
       assertThat(serve.process.waitFor(60, TimeUnit.SECONDS)).as(serve.output()).isTrue();
       serve.awaitOutput();
       assertThat(serve.process.exitValue()).as(serve.output()).isZero();
-      assertThat(serve.output()).contains("SIGTERM received", "still serving for 50 ms", "draining", "stopped");
+      // The port is left to the exit to close: a readiness probe never finds it closed while the process lives.
+      assertThat(serve.output()).contains("SIGTERM received", "still serving for 50 ms", "draining",
+          "drained; the port closes as the process exits");
     }
   }
 }
