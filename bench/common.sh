@@ -71,7 +71,9 @@ if [[ ${NEED_PEER:-1} == 1 ]]; then
 fi
 
 log "writing the models with OnnxModels"
-java -cp "$OUT/bench-classes:$OUT/test-classes" io.modelship.bench.GenerateModels "$OUT/models" | tee "$LOGS/models.txt" >&2
+# The bodies are encoded with the server's own codec (binary tensor data too): the whole classpath, as an argfile.
+printf -- '-cp\n%s\n' "$OUT/bench-classes:$OUT/test-classes:$CP" >"$OUT/models-cp.args"
+java @"$OUT/models-cp.args" io.modelship.bench.GenerateModels "$OUT/models" | tee "$LOGS/models.txt" >&2
 
 # ------------------------------------------------------------------------------------------------- machinery
 CPUS=$(nproc)
