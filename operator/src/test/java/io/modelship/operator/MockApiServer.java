@@ -6,7 +6,6 @@ import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.api.model.authorization.v1.SelfSubjectRulesReview;
 import io.fabric8.kubernetes.api.model.authorization.v1.SubjectRulesReviewStatusBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.fabric8.mockwebserver.Context;
@@ -16,6 +15,7 @@ import io.fabric8.mockwebserver.http.RecordedRequest;
 import io.modelship.operator.packaging.ChartRbac;
 import io.modelship.operator.packaging.ChartRbac.Access;
 import io.modelship.operator.testing.ApplyAwareCrudDispatcher;
+import io.modelship.operator.testing.OnConflict;
 import io.modelship.operator.testing.OperatorHarness;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -162,20 +162,11 @@ final class MockApiServer implements AutoCloseable {
    * renews the Lease meanwhile, so a 409 Conflict is normal: read again and retry, as the other replica would.
    */
   void takeLease(String identity) {
-    for (int attempt = 1; ; attempt++) {
-      try {
-        client.resources(Lease.class).inNamespace(ChartRbac.NAMESPACE).withName(ModelshipOperator.LEASE_NAME)
-            .edit(l -> {
-              l.getSpec().setHolderIdentity(identity);
-              l.getSpec().setRenewTime(ZonedDateTime.now().plusMinutes(1));
-              return l;
-            });
-        return;
-      } catch (KubernetesClientException e) {
-        if (e.getCode() != 409 || attempt == 10) {
-          throw e;
-        }
-      }
-    }
+    OnConflict.retry(() -> client.resources(Lease.class).inNamespace(ChartRbac.NAMESPACE)
+        .withName(ModelshipOperator.LEASE_NAME).edit(l -> {
+          l.getSpec().setHolderIdentity(identity);
+          l.getSpec().setRenewTime(ZonedDateTime.now().plusMinutes(1));
+          return l;
+        }));
   }
 }

@@ -167,18 +167,11 @@ final class BenchCluster implements AutoCloseable {
 
   /** Changes a ModelDeployment as kubectl edit would, again on a conflict with the operator's status writes. */
   ModelDeployment edit(String name, java.util.function.Consumer<ModelDeployment> change) {
-    for (int attempt = 1; ; attempt++) {
-      try {
-        return client.resources(ModelDeployment.class).inNamespace(NS).withName(name).edit(m -> {
+    return io.modelship.operator.testing.OnConflict.retry(() -> client.resources(ModelDeployment.class)
+        .inNamespace(NS).withName(name).edit(m -> {
           change.accept(m);
           return m;
-        });
-      } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
-        if (e.getCode() != 409 || attempt >= 10) {
-          throw e;
-        }
-      }
-    }
+        }));
   }
 
   void delete(String name) {

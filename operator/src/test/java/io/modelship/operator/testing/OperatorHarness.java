@@ -153,19 +153,11 @@ public final class OperatorHarness implements AutoCloseable {
 
   /** Changes a ModelDeployment as kubectl edit would: a patch, so it never races the operator's status writes. */
   public ModelDeployment edit(String name, java.util.function.Consumer<ModelDeployment> change) {
-    for (int attempt = 1; ; attempt++) {
-      try {
-        return client.resources(ModelDeployment.class).inNamespace(NAMESPACE).withName(name).edit(m -> {
+    return OnConflict.retry(() -> client.resources(ModelDeployment.class).inNamespace(NAMESPACE).withName(name)
+        .edit(m -> {
           change.accept(m);
           return m;
-        });
-      } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
-        // The operator wrote status in between: read again and retry, as kubectl does.
-        if (e.getCode() != 409 || attempt == 10) {
-          throw e;
-        }
-      }
-    }
+        }));
   }
 
   public ModelDeployment get(String name) {
