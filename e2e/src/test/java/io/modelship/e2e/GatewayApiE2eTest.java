@@ -38,9 +38,7 @@ class GatewayApiE2eTest {
   @BeforeAll
   static void gatewayApi() throws Exception {
     cluster = RealCluster.get();
-    store = new ModelStore(cluster.nodeIp);
-    cluster.freshNamespace(NAMESPACE);
-    store.credentialsIn(cluster, NAMESPACE);
+    store = ModelStore.inFreshNamespace(cluster, NAMESPACE);
     cluster.kubectl("apply", "--server-side", "-f", crd("gateway.networking.k8s.io_httproutes.yaml").toString());
     // The operator looks for the HTTPRoute kind when it starts.
     cluster.kubectl("rollout", "restart", "deployment", "-n", RealCluster.OPERATOR_NAMESPACE);

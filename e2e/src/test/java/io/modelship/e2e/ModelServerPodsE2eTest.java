@@ -30,9 +30,7 @@ class ModelServerPodsE2eTest {
   @BeforeAll
   static void namespace() throws Exception {
     cluster = RealCluster.get();
-    store = new ModelStore(cluster.nodeIp);
-    cluster.freshNamespace(NAMESPACE);
-    store.credentialsIn(cluster, NAMESPACE);
+    store = ModelStore.inFreshNamespace(cluster, NAMESPACE);
   }
 
   @AfterAll

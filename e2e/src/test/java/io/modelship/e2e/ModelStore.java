@@ -70,6 +70,15 @@ final class ModelStore implements AutoCloseable {
     return "s3://" + BUCKET + "/" + key + "/";
   }
 
+  /**
+   * What every end-to-end test starts from: the S3 server on the node, and {@code namespace} created afresh with
+   * the credentials Secret its ModelDeployments name.
+   */
+  static ModelStore inFreshNamespace(RealCluster cluster, String namespace) throws Exception {
+    ModelStore store = ModelStore.inFreshNamespace(cluster, namespace);
+    return store;
+  }
+
   /** The credentials Secret a ModelDeployment names, in {@code namespace}. */
   void credentialsIn(RealCluster cluster, String namespace) {
     cluster.client().resource(new SecretBuilder().withNewMetadata().withName(SECRET).withNamespace(namespace).endMetadata()

@@ -33,9 +33,7 @@ class OperatorFailoverE2eTest {
   @BeforeAll
   static void twoOperators() throws Exception {
     cluster = RealCluster.get();
-    store = new ModelStore(cluster.nodeIp);
-    cluster.freshNamespace(NAMESPACE);
-    store.credentialsIn(cluster, NAMESPACE);
+    store = ModelStore.inFreshNamespace(cluster, NAMESPACE);
     cluster.installChart("--set", "replicas=2");
   }
 

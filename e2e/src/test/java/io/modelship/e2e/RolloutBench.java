@@ -66,9 +66,7 @@ class RolloutBench {
     Files.createDirectories(out);
 
     cluster = RealCluster.get();
-    store = new ModelStore(cluster.nodeIp);
-    cluster.freshNamespace(NAMESPACE);
-    store.credentialsIn(cluster, NAMESPACE);
+    store = ModelStore.inFreshNamespace(cluster, NAMESPACE);
     mdep = new Mdeps(cluster, NAMESPACE, NAME);
     Instant began = Instant.now();
 

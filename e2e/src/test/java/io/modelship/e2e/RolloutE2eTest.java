@@ -37,9 +37,7 @@ class RolloutE2eTest {
   @BeforeAll
   static void namespace() throws Exception {
     cluster = RealCluster.get();
-    store = new ModelStore(cluster.nodeIp);
-    cluster.freshNamespace(NAMESPACE);
-    store.credentialsIn(cluster, NAMESPACE);
+    store = ModelStore.inFreshNamespace(cluster, NAMESPACE);
   }
 
   @AfterAll
