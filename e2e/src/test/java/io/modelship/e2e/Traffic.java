@@ -36,7 +36,6 @@ final class Traffic implements AutoCloseable {
   private final int maxInFlight;
   private final Map<String, AtomicLong> answers = new ConcurrentHashMap<>();
   /** When each kind of answer came first and last: when traffic really reached a version, and really left it. */
-  private final Map<String, java.time.Instant> firstAt = new ConcurrentHashMap<>();
   private final Map<String, java.time.Instant> lastAt = new ConcurrentHashMap<>();
   private final AtomicLong sent = new AtomicLong();
   /** The first few failures with their time, to line them up with the cluster's Events. */
@@ -94,7 +93,6 @@ final class Traffic implements AutoCloseable {
     answers.computeIfAbsent(key, k -> new AtomicLong()).incrementAndGet();
     java.time.Instant now = java.time.Instant.now();
     lastAt.put(key, now);
-    firstAt.putIfAbsent(key, now);
     if (!key.startsWith("200 ") && !key.startsWith("skipped") && failureSamples.size() < 20) {
       failureSamples.add(java.time.Instant.now() + " " + key);
     }
