@@ -13,6 +13,7 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -38,7 +39,7 @@ final class HttpWarmUp {
   private static final Logger LOG = LoggerFactory.getLogger(HttpWarmUp.class);
   private static final int TIMEOUT_MS = 10_000;
   /** The longest HTTP warm-up: what a pod's start may cost for a warm JIT. */
-  static final java.time.Duration BUDGET = java.time.Duration.ofSeconds(15);
+  static final Duration BUDGET = Duration.ofSeconds(15);
   /**
    * Requests in flight at once. One at a time, a fresh pod on a busy node managed 250-640 requests in the 15 s
    * (each waits for three threads to be scheduled in turn); in parallel the waits overlap, and the batching path

@@ -1,9 +1,9 @@
 package io.modelship.operator.analysis;
 
 import io.fabric8.kubernetes.api.model.Pod;
+import io.modelship.operator.analysis.PrometheusText.Sample;
 import java.time.Duration;
 import java.time.Instant;
-import io.modelship.operator.analysis.PrometheusText.Sample;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
