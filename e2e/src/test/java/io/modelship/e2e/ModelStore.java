@@ -75,7 +75,9 @@ final class ModelStore implements AutoCloseable {
    * the credentials Secret its ModelDeployments name.
    */
   static ModelStore inFreshNamespace(RealCluster cluster, String namespace) throws Exception {
-    ModelStore store = ModelStore.inFreshNamespace(cluster, namespace);
+    ModelStore store = new ModelStore(cluster.nodeIp);
+    cluster.freshNamespace(namespace);
+    store.credentialsIn(cluster, namespace);
     return store;
   }
 
