@@ -85,9 +85,7 @@ class BadSpecE2eTest {
     apply(spec(name, extra));
 
     await(name).atMost(Duration.ofMinutes(1)).untilAsserted(() -> {
-      var mdep = cluster.client().resources(ModelDeployment.class).inNamespace(NAMESPACE).withName(name).get();
-      assertThat(mdep.getStatus()).isNotNull();
-      var ready = mdep.getStatus().getConditions().stream().filter(c -> c.getType().equals("Ready")).findFirst();
+      var ready = new Mdeps(cluster, NAMESPACE, name).status().getConditions().stream().filter(c -> c.getType().equals("Ready")).findFirst();
       assertThat(ready).hasValueSatisfying(c -> {
         assertThat(c.getReason()).isEqualTo("InvalidSpec");
         assertThat(c.getMessage()).contains(message);

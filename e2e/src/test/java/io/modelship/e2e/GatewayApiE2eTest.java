@@ -73,7 +73,7 @@ class GatewayApiE2eTest {
     cluster.client().resource(spec).create();
     var mdep = new Mdeps(cluster, NAMESPACE, "routed");
     await("v1 stable").atMost(Duration.ofMinutes(3)).untilAsserted(() -> assertThat(mdep.phase()).isEqualTo(Phase.Stable));
-    String stable = "routed-" + mdep.status().getStable().getRevision();
+    String stable = "routed-" + mdep.stable().getRevision();
     assertThat(weights()).containsExactly(Map.entry(stable, 100));
 
     Map<Integer, Map<String, Integer>> seen = new LinkedHashMap<>();
@@ -92,7 +92,7 @@ class GatewayApiE2eTest {
     }
     RealCluster.progress("canary weights the route went through: " + seen.keySet());
     assertThat(seen.keySet()).as("canary weights seen on the route").contains(0, 10, 50);
-    assertThat(weights()).containsExactly(Map.entry("routed-" + mdep.status().getStable().getRevision(), 100));
+    assertThat(weights()).containsExactly(Map.entry("routed-" + mdep.stable().getRevision(), 100));
   }
 
   private static Map<String, Integer> weights() {

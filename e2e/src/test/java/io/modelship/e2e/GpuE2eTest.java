@@ -72,7 +72,7 @@ class GpuE2eTest {
     cluster.gpus(2);
     await("stable once GPUs appear").atMost(Duration.ofMinutes(2)).untilAsserted(() -> {
       assertThat(gpu.phase()).isEqualTo(Phase.Stable);
-      assertThat(gpu.status().getStable().getReadyReplicas()).isEqualTo(2);
+      assertThat(gpu.stable().getReadyReplicas()).isEqualTo(2);
     });
     long unschedulableBefore = unschedulableEvents();
 

@@ -3,8 +3,10 @@ package io.modelship.e2e;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.modelship.operator.api.ModelDeployment;
+import io.modelship.operator.api.status.CanaryStatus;
 import io.modelship.operator.api.status.ModelDeploymentStatus;
 import io.modelship.operator.api.status.Phase;
+import io.modelship.operator.api.status.RevisionStatus;
 import java.util.List;
 import java.util.function.Consumer;
 
@@ -41,6 +43,24 @@ final class Mdeps {
 
   Phase phase() {
     return status().getPhase();
+  }
+
+  /** The stable revision as status records it; none yet is an AssertionError. */
+  RevisionStatus stable() {
+    RevisionStatus stable = status().getStable();
+    if (stable == null) {
+      throw new AssertionError(name + " has no stable revision in status yet");
+    }
+    return stable;
+  }
+
+  /** The canary as status records it; none (not started, or already promoted or rolled back) is an AssertionError. */
+  CanaryStatus canary() {
+    CanaryStatus canary = status().getCanary();
+    if (canary == null) {
+      throw new AssertionError(name + " has no canary in status");
+    }
+    return canary;
   }
 
   String condition(String type, String field) {

@@ -47,7 +47,7 @@ class ModelServerPodsE2eTest {
     var mdep = new Mdeps(cluster, NAMESPACE, "pods");
     await("three pods serve").atMost(Duration.ofMinutes(3)).untilAsserted(() -> {
       assertThat(mdep.phase()).isEqualTo(Phase.Stable);
-      assertThat(mdep.status().getStable().getReadyReplicas()).isEqualTo(3);
+      assertThat(mdep.stable().getReadyReplicas()).isEqualTo(3);
     });
 
     try (Traffic traffic = new Traffic(mdep.clusterIp(), "pods", BODY, 40, 32)) {

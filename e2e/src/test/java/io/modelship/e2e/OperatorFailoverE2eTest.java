@@ -60,7 +60,7 @@ class OperatorFailoverE2eTest {
     try (Traffic traffic = new Traffic(mdep.clusterIp(), "failover", BODY, 20, 16)) {
       mdep.newSource(v2);
       await("canary at step 0").atMost(Duration.ofMinutes(2)).untilAsserted(() ->
-          assertThat(mdep.status().getCanary().getStepReachedAt()).isNotNull());
+          assertThat(mdep.canary().getStepReachedAt()).isNotNull());
       List<String> revisions = mdep.revisionDeployments();
 
       Instant killed = Instant.now();

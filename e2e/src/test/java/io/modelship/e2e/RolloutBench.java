@@ -76,7 +76,7 @@ class RolloutBench {
     cluster.client().resource(spec).create();
     await("the first version serves").atMost(Duration.ofMinutes(4)).pollInterval(Duration.ofSeconds(1))
         .untilAsserted(() -> {
-          if (mdep.phase() != Phase.Stable || mdep.status().getStable().getReadyReplicas() < REPLICAS) {
+          if (mdep.phase() != Phase.Stable || mdep.stable().getReadyReplicas() < REPLICAS) {
             throw new AssertionError("not stable yet: " + mdep.phase());
           }
         });
@@ -114,7 +114,7 @@ class RolloutBench {
   }
 
   private Run rollout(String kind, String uri, Traffic traffic, Sampler sampler) throws Exception {
-    String stable = mdep.status().getStable().getRevision();
+    String stable = mdep.stable().getRevision();
     Map<String, Long> before = traffic.answers();
     Instant started = Instant.now();
     mdep.newSource(uri);

@@ -58,9 +58,9 @@ class RolloutE2eTest {
 
     await("v1 stable").atMost(Duration.ofMinutes(3)).untilAsserted(() -> {
       assertThat(status().getPhase()).isEqualTo(Phase.Stable);
-      assertThat(status().getStable().getReadyReplicas()).isEqualTo(2);
+      assertThat(iris().stable().getReadyReplicas()).isEqualTo(2);
     });
-    String v1Revision = status().getStable().getRevision();
+    String v1Revision = iris().stable().getRevision();
     String table = cluster.kubectl("get", "mdep", "-n", NAMESPACE);
     RealCluster.progress("kubectl get mdep:\n" + table);
     assertThat(table.lines().findFirst().orElseThrow().split("\\s+"))
@@ -78,7 +78,7 @@ class RolloutE2eTest {
         assertThat(status().getPhase()).isEqualTo(Phase.Stable);
         assertThat(status().getHistory()).first().satisfies(h -> assertThat(h.getOutcome()).isEqualTo(Outcome.Promoted));
       });
-      String v2Revision = status().getStable().getRevision();
+      String v2Revision = iris().stable().getRevision();
       assertThat(v2Revision).isNotEqualTo(v1Revision);
       assertThat(watched.steps).as("steps the canary went through").contains(0, 1);
       assertThat(reasons()).contains("RolloutStarted", "StepAdvanced", "Promoting", "Promoted");
@@ -97,7 +97,7 @@ class RolloutE2eTest {
           assertThat(h.getReason()).startsWith("GateFailed").contains("errorRate");
         });
       });
-      assertThat(status().getStable().getRevision()).isEqualTo(v2Revision);
+      assertThat(iris().stable().getRevision()).isEqualTo(v2Revision);
       assertThat(warnings()).contains("GateFailed", "RollingBack");
       long answeredBefore = traffic.answered(v2Revision);
       await("v2 serves on").atMost(Duration.ofSeconds(30))
@@ -107,16 +107,16 @@ class RolloutE2eTest {
     }
   }
 
+  private static Mdeps iris() {
+    return new Mdeps(cluster, NAMESPACE, "iris");
+  }
+
   private static ModelDeploymentStatus status() {
-    ModelDeployment mdep = cluster.client().resources(ModelDeployment.class).inNamespace(NAMESPACE).withName("iris").get();
-    if (mdep == null || mdep.getStatus() == null) {
-      throw new AssertionError("no status yet");
-    }
-    return mdep.getStatus();
+    return iris().status();
   }
 
   private static void edit(java.util.function.Consumer<ModelDeployment> change) {
-    new Mdeps(cluster, NAMESPACE, "iris").edit(change);
+    iris().edit(change);
   }
 
   private static List<Event> events() {
