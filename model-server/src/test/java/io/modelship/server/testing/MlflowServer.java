@@ -1,4 +1,4 @@
-package io.modelship.server.fetch;
+package io.modelship.server.testing;
 
 import static org.awaitility.Awaitility.await;
 
@@ -17,77 +17,102 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
-import io.modelship.server.testing.PythonVenv;
 
 /**
- * A real {@code mlflow server} (tracking, registry and artifact proxy) for the fetch tests: the pinned MLflow is
+ * A real {@code mlflow server} (tracking, registry and artifact proxy) for the tests of both modules: the pinned MLflow is
  * installed once into a cached virtualenv by {@link PythonVenv}, then a server runs on a free
  * loopback port with a SQLite store and local artifacts in a temporary directory.
  */
-final class MlflowServer implements AutoCloseable {
+public final class MlflowServer implements AutoCloseable {
 
-  static final String VERSION = "3.17.2";
+  public static final String VERSION = "3.17.2";
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  private final Process process;
+  private Process process;
   private final Path home;
   private final Path mlflow;
   private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-  final String uri;
+  public final String uri;
+  private final int port;
 
-  private MlflowServer(Process process, Path home, Path mlflow, int port) {
+  private final String host;
+
+  private MlflowServer(Process process, Path home, Path mlflow, String host, int port) {
     this.process = process;
     this.home = home;
     this.mlflow = mlflow;
-    this.uri = "http://127.0.0.1:" + port;
+    this.host = host;
+    this.port = port;
+    this.uri = "http://" + host + ":" + port;
   }
 
   /** Why the server cannot run here (no python3), or empty when it can. */
-  static Optional<String> unavailableReason() {
+  public static Optional<String> unavailableReason() {
     return PythonVenv.unavailableReason().map(why -> why + ", so no MLflow server can be installed");
   }
 
   /** The mlflow executable of the cached venv, created on first use. */
-  static Path installedMlflow() throws IOException, InterruptedException {
+  public static Path installedMlflow() throws IOException, InterruptedException {
     return PythonVenv.create("mlflow-" + VERSION, "mlflow==" + VERSION).resolve("bin/mlflow");
   }
 
-  static MlflowServer start(Path home) throws IOException, InterruptedException {
+  public static MlflowServer start(Path home) throws IOException, InterruptedException {
+    return start(home, "127.0.0.1");
+  }
+
+  /**
+   * A server listening on {@code host} only: loopback for tests in this JVM, the node's address for pods of the
+   * one-node cluster (allowed as a Host header too: MLflow refuses hosts other than localhost and private ranges).
+   */
+  public static MlflowServer start(Path home, String host) throws IOException, InterruptedException {
     Path mlflow = installedMlflow();
     int port;
-    try (ServerSocket socket = new ServerSocket(0)) {
+    try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getByName(host))) {
       port = socket.getLocalPort();
     }
-    Process process =
+    MlflowServer server = new MlflowServer(null, home, mlflow, host, port);
+    server.launch();
+    return server;
+  }
+
+  /** Starts the server again on the same port and the same store after {@link #stop()}; running, it stays as it is. */
+  public void restart() throws IOException {
+    if (process == null || !process.isAlive()) {
+      launch();
+    }
+  }
+
+  private void launch() throws IOException {
+    process =
         new ProcessBuilder(
                 mlflow.toString(), "server",
-                "--host", "127.0.0.1",
+                "--host", host,
                 "--port", Integer.toString(port),
+                "--allowed-hosts", "localhost,127.0.0.1,%s,%s:%d".formatted(host, host, port),
                 "--backend-store-uri", "sqlite:///" + home.resolve("mlflow.db"),
                 "--artifacts-destination", home.resolve("artifacts").toString(),
                 "--workers", "1")
             .directory(home.toFile())
             .redirectErrorStream(true)
-            .redirectOutput(home.resolve("server.log").toFile())
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(home.resolve("server.log").toFile()))
             .start();
-    MlflowServer server = new MlflowServer(process, home, mlflow, port);
+    Process started = process;
     try {
       await("mlflow server on port " + port)
           .atMost(Duration.ofSeconds(120))
           .pollInterval(Duration.ofMillis(250))
           .until(
               () -> {
-                if (!process.isAlive()) {
+                if (!started.isAlive()) {
                   throw new IllegalStateException(
                       "mlflow server exited: " + Files.readString(home.resolve("server.log")));
                 }
-                return server.healthy();
+                return healthy();
               });
     } catch (RuntimeException e) {
-      server.close();
+      close();
       throw e;
     }
-    return server;
   }
 
   private boolean healthy() {
@@ -103,7 +128,7 @@ final class MlflowServer implements AutoCloseable {
     }
   }
 
-  JsonNode post(String endpoint, Object body) throws IOException, InterruptedException {
+  public JsonNode post(String endpoint, Object body) throws IOException, InterruptedException {
     HttpResponse<String> response =
         http.send(
             HttpRequest.newBuilder(URI.create(uri + "/api/2.0/mlflow/" + endpoint))
@@ -118,7 +143,7 @@ final class MlflowServer implements AutoCloseable {
   }
 
   /** Uploads one artifact file through the artifact proxy, as MlflowClient.log_artifact does with serve-artifacts. */
-  void upload(String artifactPath, byte[] bytes) throws IOException, InterruptedException {
+  public void upload(String artifactPath, byte[] bytes) throws IOException, InterruptedException {
     HttpResponse<String> response =
         http.send(
             HttpRequest.newBuilder(URI.create(uri + "/api/2.0/mlflow-artifacts/artifacts/" + artifactPath))
@@ -135,7 +160,12 @@ final class MlflowServer implements AutoCloseable {
    * creates every version READY (only registries that copy artifacts, such as Databricks', pass through
    * PENDING_REGISTRATION), so this is the only way to have a real server answer a non-READY status.
    */
-  void failRegistration(String name, int version, String message) throws IOException, InterruptedException {
+  public void failRegistration(String name, int version, String message) throws IOException, InterruptedException {
+    setStatus(name, version, "FAILED_REGISTRATION", message);
+  }
+
+  /** Sets a version's registration status (and its message) in the registry's own database. */
+  public void setStatus(String name, int version, String status, String message) throws IOException, InterruptedException {
     Path python = mlflow.resolveSibling("python");
     Process update =
         new ProcessBuilder(
@@ -143,24 +173,33 @@ final class MlflowServer implements AutoCloseable {
                 "-c",
                 "import sqlite3, sys\n"
                     + "c = sqlite3.connect(sys.argv[1])\n"
-                    + "n = c.execute(\"update model_versions set status='FAILED_REGISTRATION', status_message=?"
-                    + " where name=? and version=?\", (sys.argv[4], sys.argv[2], int(sys.argv[3]))).rowcount\n"
+                    + "n = c.execute(\"update model_versions set status=?, status_message=?"
+                    + " where name=? and version=?\", (sys.argv[5], sys.argv[4], sys.argv[2], int(sys.argv[3]))).rowcount\n"
                     + "c.commit()\n"
                     + "sys.exit(0 if n == 1 else 1)\n",
                 home.resolve("mlflow.db").toString(),
                 name,
                 Integer.toString(version),
-                message)
+                message,
+                status)
             .redirectErrorStream(true)
             .start();
     String out = new String(update.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     if (!update.waitFor(30, TimeUnit.SECONDS) || update.exitValue() != 0) {
-      throw new IllegalStateException("could not mark the version failed: " + out);
+      throw new IllegalStateException("could not set the version's status: " + out);
     }
+  }
+
+  /** Stops the server, keeping its store: {@link #restart()} brings it back. */
+  public void stop() {
+    close();
   }
 
   @Override
   public void close() {
+    if (process == null) {
+      return;
+    }
     // uvicorn runs as a child of the mlflow CLI: stop the whole tree, children first.
     List<ProcessHandle> children = process.descendants().toList();
     children.forEach(ProcessHandle::destroy);
