@@ -174,6 +174,13 @@ public final class FetchCommand {
                 + digest.sha256() + " (" + digest.files() + " file(s), " + digest.bytes()
                 + " bytes); the model directory was left as it was");
       }
+      if (options.pinnedSha256() != null && !options.pinnedSha256().equals(digest.sha256())) {
+        throw FetchFailure.permanent(
+            "the artifact changed under the same version: " + store.displayUri()
+                + (modelVersion != null ? " (version " + modelVersion + ")" : "") + " now has sha256 "
+                + digest.sha256() + ", but this revision's first pod verified sha256 " + options.pinnedSha256()
+                + "; publish changed bytes as a new version instead of overwriting one");
+      }
       FetchResult result =
           new FetchResult(source, store.displayUri(), modelVersion, digest.sha256(), digest.bytes(), digest.files());
       modelDir.commit(staging, result.toJson() + "\n");

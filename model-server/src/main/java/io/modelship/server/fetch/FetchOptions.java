@@ -21,6 +21,7 @@ record FetchOptions(
     String mlflowAlias,
     String mlflowVersion,
     String sha256,
+    String pinnedSha256,
     Path credentialsDir,
     Path modelDir,
     Path terminationLog,
@@ -46,6 +47,9 @@ record FetchOptions(
               "registered-model version number (exactly one of alias / version)"),
           new Option("--sha256", "MODELSHIP_SHA256", null,
               "expected artifact digest (64 hex digits); a mismatch fails and leaves the model dir untouched"),
+          new Option("--pinned-sha256", "MODELSHIP_PINNED_SHA256", null,
+              "the digest this revision's first pod verified (set by the operator); other bytes under the same"
+                  + " version fail the fetch as an artifact changed in place"),
           new Option("--credentials-dir", "MODELSHIP_CREDENTIALS_DIR", "/etc/modelship/source-credentials",
               "mounted secret: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, MLFLOW_TRACKING_TOKEN"
                   + " or MLFLOW_TRACKING_USERNAME + MLFLOW_TRACKING_PASSWORD; when absent the AWS default chain"
@@ -148,6 +152,16 @@ record FetchOptions(
       }
       sha256 = sha256.toLowerCase(Locale.ROOT);
     }
+    String pinned = v.get("--pinned-sha256");
+    if (pinned != null && pinned.isBlank()) {
+      pinned = null;
+    }
+    if (pinned != null) {
+      if (!SHA256.matcher(pinned).matches()) {
+        throw FetchFailure.usage("--pinned-sha256 must be 64 hexadecimal digits");
+      }
+      pinned = pinned.toLowerCase(Locale.ROOT);
+    }
     int parallelism = positiveInt(v, "--parallelism", 64);
     long partSize = positiveInt(v, "--part-size-mib", 1024) * 1024L * 1024L;
     int maxAttempts = positiveInt(v, "--max-attempts", 100);
@@ -162,6 +176,7 @@ record FetchOptions(
         alias,
         version,
         sha256,
+        pinned,
         Path.of(v.get("--credentials-dir")),
         Path.of(v.get("--model-dir")),
         Path.of(v.get("--termination-log")),

@@ -177,6 +177,28 @@ class FetchS3Test {
   }
 
   @Test
+  void anArtifactOverwrittenUnderThePinnedDigestIsRefusedAndNothingIsReplaced() throws Exception {
+    byte[] original = Artifacts.randomBytes(40_000, 7);
+    put("pinned/model.onnx", original);
+    FetchRun first = fetch("s3://models/pinned/model.onnx").run();
+    assertThat(first.exitCode).as(first.toString()).isZero();
+    String pin = first.result().sha256();
+    FetchRun again = fetch("s3://models/pinned/model.onnx").arg("--pinned-sha256", pin).run();
+    assertThat(again.exitCode).as(again.toString()).isZero();
+
+    put("pinned/model.onnx", Artifacts.randomBytes(40_000, 8)); // overwritten in place
+    FetchRun changed = fetch("s3://models/pinned/model.onnx").arg("--pinned-sha256", pin).run();
+
+    assertThat(changed.exitCode).as(changed.toString()).isEqualTo(3);
+    assertThat(changed.error())
+        .contains("the artifact changed under the same version")
+        .contains("first pod verified sha256 " + pin)
+        .contains("publish changed bytes as a new version");
+    assertThat(changed.modelDir.resolve("model.onnx")).hasBinaryContent(original);
+    assertNoStagingLeftovers();
+  }
+
+  @Test
   void missingObjectIsAPermanentFailureNamingBucketAndKey() throws Exception {
     FetchRun run = fetch("s3://models/nope/model.onnx").run();
 
