@@ -120,8 +120,13 @@ class OperatorRbacTest {
     ModelDeployments.rollout(mdep).setTraffic(traffic);
     k8s.create(mdep);
     String stable = k8s.awaitOtherRevision("routed", "");
+    // Its fetch step's report: the digest is pinned in a ConfigMap, which goes with the revision.
+    k8s.fetchedPod(k8s.deployment(stable).orElseThrow(), stable + "-pod", 0,
+        "{\"source\":\"s3://models/routed/1/\",\"resolvedUri\":\"s3://models/routed/1/\",\"sha256\":\""
+            + "b".repeat(64) + "\",\"bytes\":10,\"files\":1}");
     k8s.autoReady(stable);
-    await().atMost(TIMEOUT).until(() -> k8s.phase("routed") == Phase.Stable);
+    await().atMost(TIMEOUT).until(() -> k8s.phase("routed") == Phase.Stable
+        && k8s.client.configMaps().inNamespace(NAMESPACE).withName(stable).get() != null);
 
     k8s.edit("routed", m -> m.getSpec().getModel().getSource().getS3().setUri("s3://models/routed/2/"));
     String canary = k8s.awaitOtherRevision("routed", stable);
@@ -136,6 +141,7 @@ class OperatorRbacTest {
     await().atMost(TIMEOUT).untilAsserted(() -> {
       assertThat(k8s.phase("routed")).isEqualTo(Phase.Stable);
       assertThat(k8s.deployment(stable)).isEmpty();
+      assertThat(k8s.client.configMaps().inNamespace(NAMESPACE).withName(stable).get()).isNull();
       assertThat(k8s.get("routed").getMetadata().getAnnotations()).doesNotContainKey("modelship.io/promote");
     });
   }

@@ -2,6 +2,7 @@ package io.modelship.operator.reconciler;
 
 import static io.modelship.operator.api.CrdConstants.LABEL_REVISION;
 
+import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
@@ -12,6 +13,7 @@ import io.modelship.operator.api.status.Phase;
 import io.modelship.operator.resources.Applier;
 import io.modelship.operator.resources.ClientService;
 import io.modelship.operator.resources.RevisionDeployment;
+import io.modelship.operator.resources.RevisionPin;
 import io.modelship.operator.resources.RevisionService;
 import io.modelship.operator.resources.TrafficRoute;
 import io.modelship.operator.revision.ObservedRevision;
@@ -87,8 +89,14 @@ final class Actuator {
     }
 
     for (String revision : live) {
-      applier.apply(RevisionService.desired(mdep, revision), RevisionObserver.owned(context, Service.class,
-          Revision.objectName(mdep.getMetadata().getName(), revision)), context);
+      String name = Revision.objectName(mdep.getMetadata().getName(), revision);
+      applier.apply(RevisionService.desired(mdep, revision), RevisionObserver.owned(context, Service.class, name),
+          context);
+      // The first digest a pod of this revision verified is the one every later pod must find.
+      Optional<ConfigMap> pin = RevisionObserver.owned(context, ConfigMap.class, name);
+      Optional.ofNullable(observed.get(revision)).flatMap(ObservedRevision::artifact)
+          .map(ObservedRevision.Artifact::sha256).filter(sha -> pin.isEmpty())
+          .ifPresent(sha -> applier.apply(RevisionPin.desired(mdep, revision, sha), pin, context));
     }
     applier.apply(ClientService.desired(mdep, onlyServing),
         RevisionObserver.owned(context, Service.class, mdep.getMetadata().getName()), context);
@@ -108,7 +116,7 @@ final class Actuator {
   }
 
   private static void removeRevisionsNotIn(Set<String> live, Context<ModelDeployment> context, Applier applier) {
-    for (Class<? extends HasMetadata> type : List.of(Deployment.class, Service.class)) {
+    for (Class<? extends HasMetadata> type : List.of(Deployment.class, Service.class, ConfigMap.class)) {
       context.getSecondaryResources(type).stream()
           .filter(r -> r.getMetadata().getLabels() != null)
           .filter(r -> {

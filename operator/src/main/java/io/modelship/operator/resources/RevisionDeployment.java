@@ -110,7 +110,7 @@ public final class RevisionDeployment {
                 .withType("RuntimeDefault")
                 .endSeccompProfile()
                 .build())
-        .withInitContainers(fetchContainer(t))
+        .withInitContainers(fetchContainer(t, revision.objectName(mdep)))
         .withContainers(serveContainer(mdep, t, revision.hash()))
         .withVolumes(volumes(t))
         .withNodeSelector(nodeSelector(scheduling, gpu))
@@ -134,7 +134,7 @@ public final class RevisionDeployment {
     return names;
   }
 
-  private static Container fetchContainer(RevisionTemplate t) {
+  private static Container fetchContainer(RevisionTemplate t, String objectName) {
     List<EnvVar> env = new ArrayList<>(commonEnv());
     ModelSource source = t.model().getSource();
     if (source.getS3() != null) {
@@ -150,6 +150,9 @@ public final class RevisionDeployment {
       addIfSet(env, "MODELSHIP_MLFLOW_VERSION", mlflow.getVersion());
     }
     addIfSet(env, "MODELSHIP_SHA256", t.model().getSha256());
+    if (t.model().getSha256() == null) {
+      env.add(RevisionPin.env(objectName));
+    }
     env.add(env("MODELSHIP_CREDENTIALS_DIR", CREDENTIALS_DIR));
 
     List<VolumeMount> mounts = new ArrayList<>(List.of(mount("models", MODEL_DIR, false), mount("tmp", "/tmp", false)));

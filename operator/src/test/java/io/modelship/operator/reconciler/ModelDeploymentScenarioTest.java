@@ -6,10 +6,8 @@ import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.Container;
-import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.HasMetadata;
-import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.api.model.TolerationBuilder;
@@ -20,6 +18,7 @@ import io.modelship.operator.api.spec.GpuSpec;
 import io.modelship.operator.api.spec.ResourcesSpec;
 import io.modelship.operator.api.spec.SchedulingSpec;
 import io.modelship.operator.api.status.Phase;
+import io.modelship.operator.resources.RevisionPin;
 import io.modelship.operator.testing.ModelDeployments;
 import io.modelship.operator.testing.OperatorHarness;
 import java.time.Duration;
@@ -276,6 +275,24 @@ class ModelDeploymentScenarioTest {
       assertThat(k8s.stable("digest").getModelVersion()).isEqualTo("3");
       assertThat(condition(status.getConditions(), Conditions.ARTIFACT_RESOLVED).getStatus()).isEqualTo("True");
     });
+    // The bytes are pinned: every later pod's fetch step must find the digest the first one verified.
+    await().atMost(TIMEOUT).untilAsserted(() -> assertThat(k8s.client.configMaps().inNamespace(NAMESPACE)
+        .withName(d.getMetadata().getName()).get()).isNotNull()
+        .satisfies(cm -> assertThat(cm.getData()).containsExactly(Map.entry(RevisionPin.KEY, digest))));
+    var pinned = d.getSpec().getTemplate().getSpec().getInitContainers().get(0).getEnv().stream()
+        .filter(e -> RevisionPin.ENV.equals(e.getName())).findFirst().orElseThrow();
+    assertThat(pinned.getValueFrom().getConfigMapKeyRef().getName()).isEqualTo(d.getMetadata().getName());
+    assertThat(pinned.getValueFrom().getConfigMapKeyRef().getOptional()).isTrue();
+
+    // A digest the user wrote is required from the first pod on: nothing to pin.
+    var given = ModelDeployments.s3("given", "s3://models/given/3/");
+    given.getSpec().getModel().setSha256(digest);
+    k8s.create(given);
+    Deployment g = awaitSingleRevisionDeployment("given");
+    assertThat(env(g.getSpec().getTemplate().getSpec().getInitContainers().get(0)))
+        .containsEntry("MODELSHIP_SHA256", digest).doesNotContainKey(RevisionPin.ENV);
+    assertThat(g.getSpec().getTemplate().getSpec().getInitContainers().get(0).getEnv())
+        .noneMatch(e -> RevisionPin.ENV.equals(e.getName()));
   }
 
   @Test
@@ -319,20 +336,7 @@ class ModelDeploymentScenarioTest {
   }
 
   private void createPod(Deployment d, String podName, int fetchExitCode, String terminationMessage) {
-    var pod = new PodBuilder()
-        .withNewMetadata().withName(podName).withNamespace(NAMESPACE)
-        .withLabels(d.getSpec().getTemplate().getMetadata().getLabels()).endMetadata()
-        .withSpec(d.getSpec().getTemplate().getSpec())
-        .withNewStatus()
-        .withPhase(fetchExitCode == 0 ? "Running" : "Pending")
-        .withInitContainerStatuses(new ContainerStatusBuilder()
-            .withName("fetch").withImage("model-server").withImageID("").withReady(fetchExitCode == 0).withRestartCount(0)
-            .withNewState().withNewTerminated().withExitCode(fetchExitCode).withMessage(terminationMessage)
-            .withReason(fetchExitCode == 0 ? "Completed" : "Error").endTerminated().endState()
-            .build())
-        .endStatus()
-        .build();
-    k8s.client.resource(pod).create();
+    k8s.fetchedPod(d, podName, fetchExitCode, terminationMessage);
   }
 
   private List<Event> events(String involved) {

@@ -239,6 +239,24 @@ public final class OperatorHarness implements AutoCloseable {
   }
 
   /** Waits until the operator has finished {@code n} more reconciliations than it had when called. */
+  /** A pod of the Deployment whose fetch step ended with this exit code and termination message, as a kubelet reports it. */
+  public void fetchedPod(Deployment d, String podName, int fetchExitCode, String terminationMessage) {
+    var pod = new io.fabric8.kubernetes.api.model.PodBuilder()
+        .withNewMetadata().withName(podName).withNamespace(NAMESPACE)
+        .withLabels(d.getSpec().getTemplate().getMetadata().getLabels()).endMetadata()
+        .withSpec(d.getSpec().getTemplate().getSpec())
+        .withNewStatus()
+        .withPhase(fetchExitCode == 0 ? "Running" : "Pending")
+        .withInitContainerStatuses(new io.fabric8.kubernetes.api.model.ContainerStatusBuilder()
+            .withName("fetch").withImage("model-server").withImageID("").withReady(fetchExitCode == 0).withRestartCount(0)
+            .withNewState().withNewTerminated().withExitCode(fetchExitCode).withMessage(terminationMessage)
+            .withReason(fetchExitCode == 0 ? "Completed" : "Error").endTerminated().endState()
+            .build())
+        .endStatus()
+        .build();
+    client.resource(pod).create();
+  }
+
   public void awaitReconciliations(int n) {
     long target = operator.reconciler().reconciliations() + n;
     await().atMost(Duration.ofSeconds(20)).until(() -> operator.reconciler().reconciliations() >= target);
