@@ -56,6 +56,17 @@ public final class Conditions {
     return this;
   }
 
+  /** Takes conditions already built elsewhere as they are (a later {@link #set} of the same type replaces one). */
+  public Conditions keep(List<Condition> built) {
+    if (built != null) {
+      built.forEach(c -> {
+        next.removeIf(n -> n.getType().equals(c.getType()));
+        next.add(c);
+      });
+    }
+    return this;
+  }
+
   public List<Condition> build() {
     return List.copyOf(next);
   }

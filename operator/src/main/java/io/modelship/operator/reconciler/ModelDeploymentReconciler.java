@@ -2,6 +2,7 @@ package io.modelship.operator.reconciler;
 
 import static io.modelship.operator.api.CrdConstants.LABEL_DEPLOYMENT;
 
+import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Service;
@@ -35,6 +36,9 @@ import io.modelship.operator.rollout.PhaseHandlers;
 import io.modelship.operator.rollout.RolloutSettings;
 import io.modelship.operator.rollout.RolloutView;
 import io.modelship.operator.rollout.Transition;
+import io.modelship.operator.source.MlflowRegistry;
+import io.modelship.operator.source.RegistryWriteBack;
+import io.modelship.operator.source.SourceTracker;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -68,6 +72,8 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment> {
   private final CanaryAnalysis analysis;
   private final RolloutMetrics metrics;
   private final StatusAggregator statuses;
+  private final MlflowRegistry registry = new MlflowRegistry();
+  private final RegistryWriteBack writeBack = new RegistryWriteBack(registry);
   private final AtomicLong reconciliations = new AtomicLong();
   /** Whether the Gateway API's HTTPRoute kind existed when the informers started (so we can watch our routes). */
   private final AtomicBoolean gatewayApiInstalled = new AtomicBoolean();
@@ -92,6 +98,7 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment> {
     sources.addAll(List.of(
         ownedInformer(Deployment.class, context),
         ownedInformer(Service.class, context),
+        ownedInformer(ConfigMap.class, context),
         // Pods are owned by ReplicaSets, not by us: map them back through our label.
         new InformerEventSource<>(
             InformerEventSourceConfiguration.from(Pod.class, ModelDeployment.class)
@@ -141,61 +148,108 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment> {
     Instant now = Instant.now(clock).truncatedTo(ChronoUnit.SECONDS);
     ModelDeploymentStatus previous = mdep.getStatus() != null ? mdep.getStatus() : new ModelDeploymentStatus();
 
-    // 1. Observe.
+    // 1. Observe: the revisions, and what a moving source (an MLflow alias) points to now, pinned to a version.
     Map<String, ObservedRevision> observed = RevisionObserver.revisions(context);
     Optional<ObservedRevision> stable =
         Optional.ofNullable(previous.getStable()).map(s -> observed.get(s.getRevision()));
+    var tracker = new SourceTracker(registry, secrets(client));
+    SourceTracker.Pin pin = tracker.pin(mdep, previous, now);
+    // Every later step sees the pinned spec; status and Events still go to the object as the user wrote it.
+    ModelDeployment pinned = pin.effective();
 
     // 2. Validate: nothing is deployed from a spec that cannot work; whatever runs keeps running as it is.
-    Revision target = Revision.of(mdep, config.modelServerImage());
-    List<String> problems = new SpecValidator(
-        (ns, name) -> Optional.ofNullable(client.secrets().inNamespace(ns).withName(name).get()))
+    Revision target = Revision.of(pinned, config.modelServerImage());
+    List<String> problems = new SpecValidator(secrets(client))
         .validate(mdep, gatewayApiInstalled.get(), RevisionDeployment.reservedEnv(target.template()));
+    if (problems.isEmpty() && pin.unresolved().isPresent()) {
+      return notDeployable(mdep, context, previous, stable, "SourceUnresolved", pin.unresolved().get(), events, pin);
+    }
     if (problems.isEmpty() && !observed.containsKey(target.hash())) {
-      AdmissionCheck.refusal(client, RevisionDeployment.desired(mdep, target, 0)).ifPresent(problems::add);
+      AdmissionCheck.refusal(client, RevisionDeployment.desired(pinned, target, 0)).ifPresent(problems::add);
     }
     if (!problems.isEmpty()) {
-      return notDeployable(mdep, context, previous, stable, "InvalidSpec", String.join("; ", problems), events);
+      return notDeployable(mdep, context, previous, stable, "InvalidSpec", String.join("; ", problems), events, pin);
     }
 
     // 3. Decide.
-    var settings = RolloutSettings.of(mdep.getSpec());
+    var settings = RolloutSettings.of(pinned.getSpec());
     Optional<ObservedRevision> canary =
         Optional.ofNullable(previous.getCanary()).map(c -> observed.get(c.getRevision()));
     var commands = Commands.of(mdep);
     // What the gates said, if they were asked in this pass: counted even when the decision drops the canary.
     var evaluated = new AtomicReference<List<GateResultStatus>>(List.of());
-    var view = new RolloutView(mdep, settings, target.hash(), previous, stable, canary,
+    var view = new RolloutView(pinned, settings, target.hash(), previous, stable, canary,
         Optional.ofNullable(observed.get(target.hash())), commands, now,
-        () -> evaluated.updateAndGet(none -> analysis.evaluate(new AnalysisRequest(mdep,
+        () -> evaluated.updateAndGet(none -> analysis.evaluate(new AnalysisRequest(pinned,
             previous.getCanary().getRevision(), canary.map(ObservedRevision::pods).orElse(List.of()),
             previous.getStable().getRevision(), stable.map(ObservedRevision::pods).orElse(List.of()), now))));
     Transition decision = PhaseHandlers.next(view);
 
     // 4. Record, before anything changes, so a restart resumes from the decision.
-    var status = statuses.decided(previous, decision, view);
-    StatusRecorder.record(mdep, context, previous, status, decision.notes, events);
+    var status = tracked(statuses.decided(previous, decision, view), previous, pin);
+    StatusRecorder.record(mdep, context, previous, status, notes(decision.notes, pin), events);
     metrics.record(mdep, previous, status, evaluated.get(), now);
     if (decision.ended != null) {
       analysis.forget(mdep.getMetadata().getNamespace(), mdep.getMetadata().getName());
+      writeBack.ended(pinned, decision.ended, tracker, (m, why) -> events.warning(mdep, "WriteBackFailed", why));
     }
 
     // 5. Act.
     try {
-      Actuator.act(mdep, context, decision, target, settings, observed);
+      Actuator.act(pinned, context, decision, target, settings, observed);
     } catch (KubernetesClientException e) {
       Optional<String> refused = AdmissionCheck.describe(e);
       if (refused.isEmpty()) {
         throw e; // unavailable, throttled, a conflict: JOSDK retries with backoff
       }
-      return notDeployable(mdep, context, status, stable, "ApiRefused", refused.get(), events);
+      return notDeployable(mdep, context, status, stable, "ApiRefused", refused.get(), events, pin);
     }
     Commands.consume(client, mdep, commands);
 
     boolean rolling = status.getCanary() != null || status.getPhase() == Phase.RollingBack;
-    return rolling
-        ? UpdateControl.<ModelDeployment>noUpdate().rescheduleAfter(nextLook(status, settings))
+    Optional<Duration> look = rolling ? Optional.of(nextLook(status, settings)) : Optional.empty();
+    look = earliest(look, pin.nextRead());
+    return look.isPresent()
+        ? UpdateControl.<ModelDeployment>noUpdate().rescheduleAfter(look.get())
         : UpdateControl.noUpdate();
+  }
+
+  private static java.util.function.BiFunction<String, String, Optional<io.fabric8.kubernetes.api.model.Secret>> secrets(
+      KubernetesClient client) {
+    return (ns, name) -> Optional.ofNullable(client.secrets().inNamespace(ns).withName(name).get());
+  }
+
+  /** A status with what the tracker read: status.tracking and the SourceTracked condition. */
+  private ModelDeploymentStatus tracked(ModelDeploymentStatus status, ModelDeploymentStatus previous,
+      SourceTracker.Pin pin) {
+    status.setTracking(pin.tracking());
+    if (pin.condition() != null) {
+      status.setConditions(new Conditions(previous.getConditions(), StatusAggregator.generation(pin.effective()), clock)
+          .keep(status.getConditions())
+          .set(SourceTracker.CONDITION, pin.condition()[0], pin.condition()[1], pin.condition()[2])
+          .build());
+    }
+    return status;
+  }
+
+  private static List<Transition.Note> notes(List<Transition.Note> decided, SourceTracker.Pin pin) {
+    List<Transition.Note> all = new ArrayList<>();
+    pin.notes().forEach(n -> all.add(new Transition.Note(n.warning(), n.reason(), n.message())));
+    all.addAll(decided);
+    return all;
+  }
+
+  /**
+   * The sooner of two waits; a tracked source is looked at no more often than once a second, and no later than
+   * the operator looks again at a spec it could not deploy (tests move a clock and set that short).
+   */
+  private Optional<Duration> earliest(Optional<Duration> a, Optional<Duration> read) {
+    Optional<Duration> b = read.map(d -> d.compareTo(Duration.ofSeconds(1)) < 0 ? Duration.ofSeconds(1) : d)
+        .map(d -> min(d, config.specRecheck()));
+    if (a.isEmpty()) {
+      return b;
+    }
+    return b.isEmpty() ? a : Optional.of(min(a.get(), b.get()));
   }
 
   /**
@@ -220,11 +274,12 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment> {
 
   private UpdateControl<ModelDeployment> notDeployable(ModelDeployment mdep, Context<ModelDeployment> context,
       ModelDeploymentStatus previous, Optional<ObservedRevision> stable, String reason, String message,
-      EventRecorder events) {
-    var status = statuses.notDeployable(mdep, previous, stable, reason, message);
-    StatusRecorder.record(mdep, context, previous, status, List.of(), events);
+      EventRecorder events, SourceTracker.Pin pin) {
+    var status = tracked(statuses.notDeployable(mdep, previous, stable, reason, message), previous, pin);
+    StatusRecorder.record(mdep, context, previous, status, notes(List.of(), pin), events);
     // Fixing it may take an object we do not watch (a Secret, a PriorityClass): look again in a while.
-    return UpdateControl.<ModelDeployment>noUpdate().rescheduleAfter(config.specRecheck());
+    return UpdateControl.<ModelDeployment>noUpdate()
+        .rescheduleAfter(earliest(Optional.of(config.specRecheck()), pin.nextRead()).orElseThrow());
   }
 
   private static Duration min(Duration a, Duration b) {

@@ -3,18 +3,19 @@ package io.modelship.operator.reconciler;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.Secret;
-import io.modelship.operator.api.spec.Durations;
-import io.modelship.operator.rollout.RolloutSettings;
 import io.modelship.operator.api.ModelDeployment;
+import io.modelship.operator.api.spec.Durations;
 import io.modelship.operator.api.spec.GpuSpec;
 import io.modelship.operator.api.spec.ModelDeploymentSpec;
 import io.modelship.operator.api.spec.ModelSource;
+import io.modelship.operator.rollout.RolloutSettings;
+import io.modelship.operator.source.SourceTracker;
 import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.Set;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.BiFunction;
 
 /**
@@ -62,7 +63,25 @@ public final class SpecValidator {
     if (spec.getRollout() != null && spec.getRollout().getAnalysis() != null) {
       checkInterval(spec.getRollout().getAnalysis().getInterval(), problems);
     }
+    checkTracking(spec, problems);
     return problems;
+  }
+
+  /** A registry is read once per interval per ModelDeployment: more often than every 10 s is not polite to it. */
+  private static void checkTracking(ModelDeploymentSpec spec, List<String> problems) {
+    var source = spec.getModel() != null ? spec.getModel().getSource() : null;
+    if (source == null || source.getTracking() == null || source.getTracking().getInterval() == null) {
+      return;
+    }
+    String interval = source.getTracking().getInterval();
+    if (Durations.parse(interval, null).compareTo(SourceTracker.MIN_INTERVAL) < 0) {
+      problems.add("spec.model.source.tracking.interval: %s reads the registry too often; use at least %ds"
+          .formatted(interval, SourceTracker.MIN_INTERVAL.toSeconds()));
+    }
+    if (source.getMlflow() == null || source.getMlflow().getAlias() == null) {
+      problems.add("spec.model.source.tracking: only a moving source is tracked (mlflow.alias); "
+          + "remove tracking, or name an alias instead of a fixed version");
+    }
   }
 
   /** What the CRD cannot see: a quantity is any string to it, but the API server refuses to apply "lots". */

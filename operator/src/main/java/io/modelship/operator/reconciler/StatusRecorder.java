@@ -25,7 +25,8 @@ import org.slf4j.LoggerFactory;
 final class StatusRecorder {
   /** Ready=False reasons a person must act on; the others are just the way there. */
   static final Set<String> WARNING_REASONS =
-      Set.of("InvalidSpec", "FetchFailed", "CrashLoop", "PodsNotCreated", "Unschedulable", "ApiRefused");
+      Set.of("InvalidSpec", "FetchFailed", "CrashLoop", "PodsNotCreated", "Unschedulable", "ApiRefused",
+          "SourceUnresolved");
   private static final Logger log = LoggerFactory.getLogger(StatusRecorder.class);
 
   private StatusRecorder() {}

@@ -19,7 +19,7 @@ public class MlflowSource {
   private String name;
 
   @Size(min = 1, max = 256)
-  @JsonPropertyDescription("Registered-model alias to follow, e.g. champion.")
+  @JsonPropertyDescription("Registered-model alias to follow, e.g. champion. The operator resolves it to a READY version number, pins every revision to that number, and starts a canary when the alias moves (see source.tracking).")
   private String alias;
 
   @Pattern("^[1-9][0-9]*$")

@@ -11,8 +11,13 @@ public class ModelSource {
   @JsonPropertyDescription("A version of a model in an MLflow Model Registry, by number or by alias.")
   private MlflowSource mlflow;
 
+  @JsonPropertyDescription("How often a moving source (mlflow.alias) is read again; a new READY version behind it starts a canary.")
+  private TrackingSpec tracking;
+
   public S3Source getS3() { return s3; }
   public void setS3(S3Source s3) { this.s3 = s3; }
   public MlflowSource getMlflow() { return mlflow; }
   public void setMlflow(MlflowSource mlflow) { this.mlflow = mlflow; }
+  public TrackingSpec getTracking() { return tracking; }
+  public void setTracking(TrackingSpec tracking) { this.tracking = tracking; }
 }

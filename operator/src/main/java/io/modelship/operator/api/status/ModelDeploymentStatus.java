@@ -21,6 +21,9 @@ public class ModelDeploymentStatus {
   @JsonPropertyDescription("A revision that failed its rollout; it is not tried again until the source or the pod spec changes, or the modelship.io/retry annotation is set.")
   private String failedRevision;
 
+  @JsonPropertyDescription("For a moving source (an MLflow alias): the version it was pinned to and when the registry was read.")
+  private TrackingStatus tracking;
+
   @JsonPropertyDescription("How recent rollouts ended, newest first (at most 10).")
   private List<HistoryEntry> history = new ArrayList<>();
 
@@ -37,6 +40,8 @@ public class ModelDeploymentStatus {
   public void setCanary(CanaryStatus canary) { this.canary = canary; }
   public String getFailedRevision() { return failedRevision; }
   public void setFailedRevision(String failedRevision) { this.failedRevision = failedRevision; }
+  public TrackingStatus getTracking() { return tracking; }
+  public void setTracking(TrackingStatus tracking) { this.tracking = tracking; }
   public List<HistoryEntry> getHistory() { return history; }
   public void setHistory(List<HistoryEntry> history) { this.history = history; }
   public List<Condition> getConditions() { return conditions; }
