@@ -22,7 +22,7 @@ final class Specs {
   static ModelDeployment s3(String namespace, String name, ModelStore store, String uri, int replicas) {
     var s3 = new S3Source();
     s3.setUri(uri);
-    s3.setEndpoint(store.endpoint);
+    s3.setEndpoint(store != null ? store.endpoint : null);
     s3.setCredentialsSecret(ModelStore.SECRET);
     var source = new ModelSource();
     source.setS3(s3);
@@ -40,6 +40,23 @@ final class Specs {
     var mdep = new ModelDeployment();
     mdep.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(namespace).build());
     mdep.setSpec(spec);
+    return mdep;
+  }
+
+  /** A model that follows an MLflow alias, read again every {@code interval}. */
+  static ModelDeployment mlflowAlias(String namespace, String name, String trackingUri, String model, String alias,
+      String interval, int replicas) {
+    ModelDeployment mdep = s3(namespace, name, null, "s3://unused/", replicas);
+    var mlflow = new io.modelship.operator.api.spec.MlflowSource();
+    mlflow.setTrackingUri(trackingUri);
+    mlflow.setName(model);
+    mlflow.setAlias(alias);
+    var tracking = new io.modelship.operator.api.spec.TrackingSpec();
+    tracking.setInterval(interval);
+    var source = new ModelSource();
+    source.setMlflow(mlflow);
+    source.setTracking(tracking);
+    mdep.getSpec().getModel().setSource(source);
     return mdep;
   }
 
