@@ -11,6 +11,7 @@ import io.modelship.server.serve.model.OnnxModel;
 import io.modelship.server.serve.registry.ModelRegistry;
 import io.modelship.server.serve.registry.ModelVersion;
 import io.modelship.server.serve.registry.ServerHealth;
+import io.modelship.server.serve.shadow.ShadowMirror;
 import io.modelship.server.serve.model.Signature;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -55,7 +56,9 @@ public final class ModelServer implements AutoCloseable {
   private final String warmUpToken = newToken();
   private final long startedAt = System.nanoTime();
 
-  private ModelServer(ServeOptions options, ServeHooks hooks, Optional<ApiKey> apiKey) {
+  private final ShadowMirror mirror = new ShadowMirror(metrics.registry());
+
+  private ModelServer(ServeOptions options, ServeHooks hooks, Optional<ApiKey> apiKey, Optional<ApiKey> adminToken) {
     this.options = options;
     this.hooks = hooks;
     // The root filesystem is read-only in the pod: Vert.x must not create its file cache in the working dir.
@@ -67,7 +70,8 @@ public final class ModelServer implements AutoCloseable {
     String version = Optional.ofNullable(ModelServer.class.getPackage().getImplementationVersion()).orElse("dev");
     HttpLimits limits = new HttpLimits(options.maxBodyBytes(), options.idleTimeout(), options.bodyTimeout(),
         options.maxConnectionAge());
-    this.http = new HttpFrontEnd(vertx, registry, metrics, limits, apiKey, version, warmUpToken, health);
+    this.http = new HttpFrontEnd(vertx, registry, metrics, limits, apiKey, version, warmUpToken, health, mirror,
+        adminToken);
   }
 
   /**
@@ -78,7 +82,10 @@ public final class ModelServer implements AutoCloseable {
     Optional<ApiKey> apiKey = options.apiKeyFile().isPresent()
         ? Optional.of(ApiKey.fromFile(options.apiKeyFile().get()))
         : Optional.empty();
-    ModelServer server = new ModelServer(options, hooks, apiKey);
+    Optional<ApiKey> adminToken = options.adminTokenFile().isPresent()
+        ? Optional.of(ApiKey.fromFile(options.adminTokenFile().get()))
+        : Optional.empty();
+    ModelServer server = new ModelServer(options, hooks, apiKey, adminToken);
     try {
       server.http.listen(options.host(), options.port()).toCompletionStage().toCompletableFuture().get(30,
           TimeUnit.SECONDS);
@@ -249,6 +256,7 @@ public final class ModelServer implements AutoCloseable {
   }
 
   private void closeQuietly() {
+    mirror.close();
     try {
       http.close().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
     } catch (Exception e) {

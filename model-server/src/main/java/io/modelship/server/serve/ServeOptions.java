@@ -34,7 +34,8 @@ public record ServeOptions(
     Duration idleTimeout,
     Duration bodyTimeout,
     Optional<String> defaultModelVersion,
-    Duration maxConnectionAge) {
+    Duration maxConnectionAge,
+    Optional<Path> adminTokenFile) {
 
   private static final List<Option> OPTIONS =
       List.of(
@@ -61,6 +62,9 @@ public record ServeOptions(
               "auto (CUDA when visible and the GPU build is used), cpu, gpu"),
           new Option("--api-key-file", "MODELSHIP_API_KEY_FILE", null,
               "when set, inference and model metadata need header X-API-Key or Authorization: Bearer"),
+          new Option("--admin-token-file", "MODELSHIP_ADMIN_TOKEN_FILE", null,
+              "file holding the token the operator presents on /admin (shadow traffic); without it /admin does not"
+                  + " exist"),
           new Option("--max-body-bytes", "MODELSHIP_MAX_BODY_BYTES", String.valueOf(16 * 1024 * 1024),
               "request body limit; larger bodies get 413"),
           new Option("--host", "MODELSHIP_HOST", "0.0.0.0", "address to listen on"),
@@ -134,7 +138,8 @@ public record ServeOptions(
                   Duration.ofMillis(idle),
                   Duration.ofMillis(bodyTimeout),
                   Optional.ofNullable(values.get("--default-model-version")),
-                  Duration.ofMillis(maxAge))),
+                  Duration.ofMillis(maxAge),
+                  Optional.ofNullable(values.get("--admin-token-file")).map(Path::of))),
           Optional.empty(),
           false);
     } catch (IllegalArgumentException e) {
@@ -236,6 +241,10 @@ public record ServeOptions(
     return edit(b -> b.defaultModelVersion = Optional.of(version));
   }
 
+  public ServeOptions withAdminTokenFile(Path file) {
+    return edit(b -> b.adminTokenFile = Optional.of(file));
+  }
+
   public ServeOptions withTimeouts(Duration idle, Duration body) {
     return edit(b -> {
       b.idleTimeout = idle;
@@ -271,6 +280,7 @@ public record ServeOptions(
     Duration bodyTimeout;
     Optional<String> defaultModelVersion;
     Duration maxConnectionAge;
+    Optional<Path> adminTokenFile;
 
     Builder(ServeOptions o) {
       modelDir = o.modelDir;
@@ -293,12 +303,13 @@ public record ServeOptions(
       bodyTimeout = o.bodyTimeout;
       defaultModelVersion = o.defaultModelVersion;
       maxConnectionAge = o.maxConnectionAge;
+      adminTokenFile = o.adminTokenFile;
     }
 
     ServeOptions build() {
       return new ServeOptions(modelDir, modelName, modelVersion, host, port, maxBatchSize, maxBatchDelay,
           warmupIterations, device, apiKeyFile, maxBodyBytes, drainTimeout, maxQueue, drainDelay, warmupHttpRequests,
-          maxRequestRows, idleTimeout, bodyTimeout, defaultModelVersion, maxConnectionAge);
+          maxRequestRows, idleTimeout, bodyTimeout, defaultModelVersion, maxConnectionAge, adminTokenFile);
     }
   }
 }

@@ -15,6 +15,8 @@ import io.modelship.server.serve.registry.ModelVersion;
 import io.modelship.server.serve.http.V2Codec.Decoded;
 import io.modelship.server.serve.http.V2Codec.Encoded;
 import io.modelship.server.serve.registry.ServerHealth;
+import io.modelship.server.serve.shadow.ShadowAdmin;
+import io.modelship.server.serve.shadow.ShadowMirror;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -31,7 +33,9 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Callable;
@@ -85,6 +89,8 @@ public final class HttpFrontEnd {
   private final String serverVersion;
   private final byte[] warmUpToken;
   private final ServerHealth health;
+  private final ShadowMirror mirror;
+  private final Optional<ApiKey> adminToken;
   private final InFlight inFlight = new InFlight();
   private final Connections connections;
   /** Requests whose bodies are still arriving; a drain answers them at once instead of waiting. */
@@ -101,7 +107,9 @@ public final class HttpFrontEnd {
       Optional<ApiKey> apiKey,
       String serverVersion,
       String warmUpToken,
-      ServerHealth health) {
+      ServerHealth health,
+      ShadowMirror mirror,
+      Optional<ApiKey> adminToken) {
     this.vertx = vertx;
     this.registry = registry;
     this.metrics = metrics;
@@ -110,6 +118,8 @@ public final class HttpFrontEnd {
     this.serverVersion = serverVersion;
     this.warmUpToken = warmUpToken.getBytes(StandardCharsets.UTF_8);
     this.health = health;
+    this.mirror = mirror;
+    this.adminToken = adminToken;
     this.connections = new Connections(vertx, limits.idleTimeout(), limits.maxConnectionAge());
     metrics.watchInFlight(inFlight::count);
   }
@@ -224,6 +234,7 @@ public final class HttpFrontEnd {
         }
       }
       case "v2" -> v2(request, method, path);
+      case "admin" -> admin(request, method, path);
       default -> replyAfterBody(request, 404, V2Codec.encodeError("no such path: " + request.path()));
     }
   }
@@ -416,12 +427,64 @@ public final class HttpFrontEnd {
           Decoded decoded = decoding.result();
           try {
             target.infer(decoded.request(), exchange.handOverAnnouncement(), exchange.warmUp)
-                .whenComplete((result, error) -> context.runOnContext(ignored ->
-                    answer(exchange, target, decoded, protocol, result, error)));
+                .whenComplete((result, error) -> context.runOnContext(ignored -> {
+                  answer(exchange, target, decoded, protocol, result, error);
+                  if (result != null && !exchange.warmUp && protocol == Protocol.V2) {
+                    mirror.offer(target.name(), target.version(), body, mirroredHeaders(exchange.request),
+                        result.outputs());
+                  }
+                }));
           } catch (Throwable e) {
             failed(exchange, "queueing the request", e);
           }
         });
+  }
+
+  /** What the mirrored request needs of the caller's headers: the framing of the body, and the API key. */
+  private static Map<String, String> mirroredHeaders(HttpServerRequest request) {
+    Map<String, String> headers = new HashMap<>();
+    for (String name : new String[] {"Content-Type", V2Codec.HEADER_LENGTH, "X-API-Key", "Authorization"}) {
+      String value = request.getHeader(name);
+      if (value != null) {
+        headers.put(name, value);
+      }
+    }
+    return headers;
+  }
+
+  /**
+   * {@code /admin/shadow}: GET shows the mirror's target, PUT sets it, DELETE turns mirroring off. Only for the
+   * operator: the request must carry {@code Authorization: Bearer <token>} with the token of
+   * {@code --admin-token-file}; without that option the path does not exist.
+   */
+  private void admin(HttpServerRequest request, HttpMethod method, List<String> path) {
+    if (adminToken.isEmpty() || path.size() != 2 || !path.get(1).equals("shadow")) {
+      replyAfterBody(request, 404, V2Codec.encodeError("no such path: " + request.path()));
+      return;
+    }
+    if (!adminToken.get().acceptedFrom(null, request.getHeader(HttpHeaders.AUTHORIZATION))) {
+      request.response().putHeader("WWW-Authenticate", AUTHENTICATE);
+      replyAfterBody(request, 401, V2Codec.encodeError("missing or wrong admin token"));
+      return;
+    }
+    if (method.equals(HttpMethod.GET)) {
+      replyAfterBody(request, 200, ShadowAdmin.describe(mirror.current()));
+    } else if (method.equals(HttpMethod.DELETE)) {
+      mirror.off();
+      replyAfterBody(request, 200, ShadowAdmin.describe(Optional.empty()));
+    } else if (method.equals(HttpMethod.PUT)) {
+      readBody(request, null, body -> {
+        try {
+          mirror.set(ShadowAdmin.parse(body));
+          send(request, 200, JSON, ShadowAdmin.describe(mirror.current()), -1, false);
+        } catch (IllegalArgumentException e) {
+          send(request, 400, JSON, V2Codec.encodeError(e.getMessage()), -1, false);
+        }
+      });
+    } else {
+      request.response().putHeader(HttpHeaders.ALLOW, "GET, PUT, DELETE");
+      replyAfterBody(request, 405, V2Codec.encodeError(request.path() + " takes GET, PUT or DELETE"));
+    }
   }
 
   private static Decoded decode(ModelVersion target, byte[] body, int jsonLength, Protocol protocol) {

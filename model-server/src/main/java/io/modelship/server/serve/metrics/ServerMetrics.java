@@ -32,6 +32,11 @@ public final class ServerMetrics {
         .register(registry);
   }
 
+  /** The registry itself, for meters that belong to no one model version (shadow traffic's comparisons). */
+  public io.micrometer.core.instrument.MeterRegistry registry() {
+    return registry;
+  }
+
   public ModelMetrics unknownModel() {
     return model(UNKNOWN, UNKNOWN);
   }

@@ -1,0 +1,169 @@
+package io.modelship.server.serve;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.modelship.server.onnx.OnnxModels;
+import io.modelship.server.onnx.OnnxModels.Mlp;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Shadow traffic between two real model servers: the stable one answers its callers and mirrors their requests to
+ * the other, then compares the answers. Agreeing models agree; models that differ are measured as different; a
+ * mirror target that is dead or hangs never reaches the caller. Only the operator, with its token, may turn it on.
+ */
+class ShadowTrafficTest {
+  private static final String TOKEN = "admin-token-of-the-operator";
+  private static final Mlp STABLE = new Mlp(4, 16, 1, 3, 61);
+  @TempDir Path tmp;
+
+  private RunningServer server(String name, Mlp mlp, boolean admin) throws IOException {
+    Path dir = Files.createDirectories(tmp.resolve(name));
+    OnnxModels.writeMlp(dir, mlp);
+    ServeOptions options = TestServeOptions.defaults(dir, 0).withDefaultModelVersion(name);
+    if (admin) {
+      Path token = tmp.resolve(name + "-token");
+      Files.writeString(token, TOKEN + "\n");
+      options = options.withAdminTokenFile(token);
+    }
+    return RunningServer.startReady(options);
+  }
+
+  private static String shadowTo(String target, String version, double share) {
+    return "{\"target\":\"" + target + "\",\"version\":\"" + version + "\",\"share\":" + share + ",\"timeoutMs\":500}";
+  }
+
+  private static HttpResponse<String> admin(RunningServer server, String method, String body, String token) {
+    var request = java.net.http.HttpRequest.newBuilder(
+        java.net.URI.create("http://127.0.0.1:" + server.server.port() + "/admin/shadow"))
+        .method(method, body == null ? java.net.http.HttpRequest.BodyPublishers.noBody()
+            : java.net.http.HttpRequest.BodyPublishers.ofString(body));
+    if (token != null) {
+      request.header("Authorization", "Bearer " + token);
+    }
+    try {
+      return java.net.http.HttpClient.newHttpClient().send(request.build(), HttpResponse.BodyHandlers.ofString());
+    } catch (IOException | InterruptedException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Sends {@code n} single-row requests of random inputs; returns the status codes the callers got. */
+  private static List<Integer> callers(RunningServer stable, int n) {
+    float[][] rows = OnnxModels.mlpInputs(STABLE, n, 7);
+    List<CompletableFuture<HttpResponse<String>>> sent = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      sent.add(stable.postAsync("/v2/models/model/infer", V2Bodies.fp32(Mlp.INPUT, new float[][] {rows[i]}).toString()));
+      if (sent.size() >= 16) {
+        sent.get(sent.size() - 16).join();
+      }
+    }
+    return sent.stream().map(f -> f.join().statusCode()).toList();
+  }
+
+  private static double shadow(RunningServer server, String name, String... labels) {
+    return server.metric(name, labels).orElse(0.0);
+  }
+
+  @Test
+  void theSameModelAgreesEverywhereAndAnotherIsMeasuredAsDifferent() throws Exception {
+    try (RunningServer stable = server("stable", STABLE, true);
+        RunningServer same = server("same", STABLE, false);
+        RunningServer other = server("other", new Mlp(4, 16, 1, 3, 62), false)) {
+      assertThat(admin(stable, "PUT", shadowTo("http://127.0.0.1:" + same.server.port(), "same", 1.0), TOKEN).statusCode())
+          .isEqualTo(200);
+      assertThat(callers(stable, 300)).containsOnly(200);
+      await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(shadow(stable,
+          "modelship_shadow_requests_total", "shadow_version=\"same\"", "outcome=\"compared\"")).isEqualTo(300));
+      assertThat(shadow(stable, "modelship_shadow_rows_total", "shadow_version=\"same\"")).isEqualTo(300);
+      assertThat(shadow(stable, "modelship_shadow_agreeing_rows_total", "shadow_version=\"same\"")).isEqualTo(300);
+      // Equal up to float rounding (the mirror's answer travels as JSON text).
+      assertThat(shadow(stable, "modelship_shadow_mean_abs_diff_max", "shadow_version=\"same\"")).isLessThan(1e-6);
+      // The mirrored requests reached the other server as requests of its own.
+      assertThat(same.metric("modelship_inference_requests_total", "outcome=\"success\"").orElse(0.0)).isGreaterThanOrEqualTo(300);
+
+      assertThat(admin(stable, "PUT", shadowTo("http://127.0.0.1:" + other.server.port(), "other", 0.5), TOKEN).statusCode())
+          .isEqualTo(200);
+      assertThat(callers(stable, 600)).containsOnly(200);
+      await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(shadow(stable,
+          "modelship_shadow_requests_total", "shadow_version=\"other\"", "outcome=\"compared\"")).isGreaterThan(200));
+      double rows = shadow(stable, "modelship_shadow_rows_total", "shadow_version=\"other\"");
+      double agreeing = shadow(stable, "modelship_shadow_agreeing_rows_total", "shadow_version=\"other\"");
+      System.out.printf("ShadowTrafficTest: a different model agrees on %.0f of %.0f rows (%.2f)%n", agreeing, rows,
+          agreeing / rows);
+      // Half the requests, within what chance allows, and the answers clearly differ.
+      assertThat(rows).isBetween(200.0, 400.0);
+      assertThat(agreeing / rows).isLessThan(0.9);
+      assertThat(shadow(stable, "modelship_shadow_mean_abs_diff_max", "shadow_version=\"other\"")).isPositive();
+
+      assertThat(admin(stable, "DELETE", null, TOKEN).body()).isEqualTo("{\"enabled\":false}");
+      double compared = shadow(stable, "modelship_shadow_requests_total", "shadow_version=\"other\"", "outcome=\"compared\"");
+      callers(stable, 50);
+      assertThat(shadow(stable, "modelship_shadow_requests_total", "shadow_version=\"other\"", "outcome=\"compared\""))
+          .isEqualTo(compared);
+    }
+  }
+
+  @Test
+  void aDeadOrHangingMirrorNeverReachesTheCallerAndAFullQueueDropsSamples() throws Exception {
+    try (RunningServer stable = server("stable", STABLE, true);
+        ServerSocket hanging = new ServerSocket(0)) {
+      int dead;
+      try (ServerSocket closed = new ServerSocket(0)) {
+        dead = closed.getLocalPort();
+      }
+      admin(stable, "PUT", shadowTo("http://127.0.0.1:" + dead, "dead", 1.0), TOKEN);
+      assertThat(callers(stable, 200)).containsOnly(200);
+      await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(shadow(stable,
+          "modelship_shadow_requests_total", "shadow_version=\"dead\"", "outcome=\"failed\"")).isEqualTo(200));
+
+      // Accepts connections and never answers: every mirrored request waits out its timeout.
+      List<Socket> held = new ArrayList<>();
+      Thread acceptor = new Thread(() -> {
+        try {
+          while (true) {
+            held.add(hanging.accept());
+          }
+        } catch (IOException e) {
+          // closed at the end of the test
+        }
+      });
+      acceptor.setDaemon(true);
+      acceptor.start();
+      admin(stable, "PUT", shadowTo("http://127.0.0.1:" + hanging.getLocalPort(), "hanging", 1.0), TOKEN);
+      assertThat(callers(stable, 2000)).containsOnly(200);
+      assertThat(shadow(stable, "modelship_shadow_requests_total", "shadow_version=\"hanging\"", "outcome=\"dropped\""))
+          .as("the queue holds 256; four workers wait 500 ms each").isPositive();
+      admin(stable, "DELETE", null, TOKEN);
+    }
+  }
+
+  @Test
+  void onlyTheOperatorsTokenTurnsMirroringOn() throws Exception {
+    try (RunningServer stable = server("stable", STABLE, true);
+        RunningServer without = server("plain", STABLE, false)) {
+      String body = shadowTo("http://127.0.0.1:1", "x", 1.0);
+      assertThat(admin(stable, "PUT", body, null).statusCode()).isEqualTo(401);
+      assertThat(admin(stable, "PUT", body, "guess").statusCode()).isEqualTo(401);
+      assertThat(admin(stable, "GET", null, TOKEN).body()).isEqualTo("{\"enabled\":false}");
+      assertThat(admin(without, "PUT", body, TOKEN).statusCode()).as("no token file: no admin endpoint").isEqualTo(404);
+      assertThat(admin(stable, "PUT", "{\"target\":\"ftp://x\",\"version\":\"v\"}", TOKEN).body())
+          .contains("target must be an http(s) URL");
+      assertThat(admin(stable, "PUT", "{\"target\":\"http://x:1\",\"version\":\"v\",\"share\":2}", TOKEN).statusCode())
+          .isEqualTo(400);
+      assertThat(admin(stable, "PUT", body, TOKEN).body()).contains("\"enabled\":true").contains("\"version\":\"x\"");
+      assertThat(stable.metrics()).doesNotContain(TOKEN);
+    }
+  }
+}
