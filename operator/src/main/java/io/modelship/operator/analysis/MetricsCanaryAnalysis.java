@@ -106,6 +106,7 @@ public final class MetricsCanaryAnalysis implements CanaryAnalysis, AutoCloseabl
 
     RevisionWindow canary = null;
     RevisionWindow stable = null;
+    List<PodScrape> stableScrapes = List.of();
     if (gates.stream().anyMatch(g -> g.getErrorRate() != null || g.getLatencyP99() != null)) {
       String deployment = key(mdep);
       Set<String> live = new HashSet<>();
@@ -113,7 +114,7 @@ public final class MetricsCanaryAnalysis implements CanaryAnalysis, AutoCloseabl
       stablePods.forEach(p -> live.add(MetricWindows.podKey(p)));
       windows.retain(deployment, live);
       List<PodScrape> canaryScrapes = scrapeAll(canaryPods);
-      List<PodScrape> stableScrapes = scrapeAll(stablePods);
+      stableScrapes = scrapeAll(stablePods);
       // A canary window too thin to judge is pooled with the next one (both revisions keep their baselines, so
       // canary and stable still cover the same span): a failing canary with little traffic is judged in a few
       // intervals instead of never.
@@ -125,11 +126,17 @@ public final class MetricsCanaryAnalysis implements CanaryAnalysis, AutoCloseabl
           : windows.advance(deployment, model, stableScrapes, baselines, at);
     }
 
+    if (stableScrapes.isEmpty() && gates.stream().anyMatch(g -> g.getPredictionAgreement() != null)) {
+      stableScrapes = scrapeAll(stablePods);
+    }
     PrometheusQuery.Substitutions substitutions = new PrometheusQuery.Substitutions(request.canaryRevision(),
         request.stableRevision(), mdep.getMetadata().getNamespace(), model);
     List<GateResultStatus> results = new ArrayList<>();
     for (GateSpec gate : gates) {
-      results.add(judge(gate, request, canary, stable, minRequests, substitutions, at));
+      results.add(gate.getPredictionAgreement() != null
+          ? PredictionAgreement.judge(name(gate, PredictionAgreement.KIND), gate.getPredictionAgreement(),
+              stableScrapes, request.canaryRevision(), model, at)
+          : judge(gate, request, canary, stable, minRequests, substitutions, at));
     }
     results.add(Restarts.judge(canaryPods, at));
     return results;

@@ -36,6 +36,7 @@ import io.modelship.operator.rollout.PhaseHandlers;
 import io.modelship.operator.rollout.RolloutSettings;
 import io.modelship.operator.rollout.RolloutView;
 import io.modelship.operator.rollout.Transition;
+import io.modelship.operator.shadow.ShadowControl;
 import io.modelship.operator.source.MlflowRegistry;
 import io.modelship.operator.source.RegistryWriteBack;
 import io.modelship.operator.source.SourceTracker;
@@ -74,6 +75,7 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment> {
   private final StatusAggregator statuses;
   private final MlflowRegistry registry = new MlflowRegistry();
   private final RegistryWriteBack writeBack = new RegistryWriteBack(registry);
+  private final ShadowControl shadows = new ShadowControl();
   private final AtomicLong reconciliations = new AtomicLong();
   /** Whether the Gateway API's HTTPRoute kind existed when the informers started (so we can watch our routes). */
   private final AtomicBoolean gatewayApiInstalled = new AtomicBoolean();
@@ -196,6 +198,7 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment> {
 
     // 5. Act.
     try {
+      shadows.ensureToken(client, pinned);
       Actuator.act(pinned, context, decision, target, settings, observed);
     } catch (KubernetesClientException e) {
       Optional<String> refused = AdmissionCheck.describe(e);
@@ -205,6 +208,7 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment> {
       return notDeployable(mdep, context, status, stable, "ApiRefused", refused.get(), events, pin);
     }
     Commands.consume(client, mdep, commands);
+    mirror(pinned, client, status, decision, stable);
 
     boolean rolling = status.getCanary() != null || status.getPhase() == Phase.RollingBack;
     Optional<Duration> look = rolling ? Optional.of(nextLook(status, settings)) : Optional.empty();
@@ -212,6 +216,22 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment> {
     return look.isPresent()
         ? UpdateControl.<ModelDeployment>noUpdate().rescheduleAfter(look.get())
         : UpdateControl.noUpdate();
+  }
+
+  /**
+   * Shadow traffic: while a canary runs and the spec wants it, the stable pods mirror to the canary's Service;
+   * when the rollout ends, the stable pods that remain (a rollback's) are told to stop.
+   */
+  private void mirror(ModelDeployment pinned, KubernetesClient client, ModelDeploymentStatus status,
+      Transition decision, Optional<ObservedRevision> stable) {
+    var shadow = RolloutSettings.shadowOf(pinned.getSpec());
+    List<io.fabric8.kubernetes.api.model.Pod> stablePods = stable.map(ObservedRevision::pods).orElse(List.of());
+    if (shadow.isPresent() && status.getCanary() != null) {
+      shadows.sync(client, pinned, stablePods,
+          Optional.of(ShadowControl.Target.of(pinned, status.getCanary().getRevision(), shadow.get())), false);
+    } else if (decision.ended != null) {
+      shadows.sync(client, pinned, stablePods, Optional.empty(), shadow.isPresent());
+    }
   }
 
   private static java.util.function.BiFunction<String, String, Optional<io.fabric8.kubernetes.api.model.Secret>> secrets(

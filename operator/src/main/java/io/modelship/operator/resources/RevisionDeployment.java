@@ -112,7 +112,7 @@ public final class RevisionDeployment {
                 .build())
         .withInitContainers(fetchContainer(t, revision.objectName(mdep)))
         .withContainers(serveContainer(mdep, t, revision.hash()))
-        .withVolumes(volumes(t))
+        .withVolumes(volumes(t, mdep))
         .withNodeSelector(nodeSelector(scheduling, gpu))
         .withTolerations(tolerations(scheduling, gpu))
         .withAffinity(scheduling.getAffinity())
@@ -184,6 +184,7 @@ public final class RevisionDeployment {
     if (server.getApiKeySecret() != null) {
       mounts.add(mount("api-key", API_KEY_DIR, true));
     }
+    mounts.add(mount(AdminToken.VOLUME, AdminToken.DIR, true));
     return new ContainerBuilder()
         .withName(PodContract.SERVE_CONTAINER)
         .withImage(t.image())
@@ -242,6 +243,8 @@ public final class RevisionDeployment {
     if (server.getApiKeySecret() != null) {
       env.add(env("MODELSHIP_API_KEY_FILE", API_KEY_DIR + "/" + API_KEY_KEY));
     }
+    // Only the operator, which holds the token, may turn shadow traffic on (docs/pod-contract.md).
+    env.add(env(AdminToken.ENV, AdminToken.DIR + "/" + AdminToken.KEY));
     return env;
   }
 
@@ -253,8 +256,10 @@ public final class RevisionDeployment {
         env("MODELSHIP_MODEL_DIR", MODEL_DIR));
   }
 
-  private static List<Volume> volumes(RevisionTemplate t) {
+  private static List<Volume> volumes(RevisionTemplate t, ModelDeployment mdep) {
     List<Volume> volumes = new ArrayList<>();
+    volumes.add(new VolumeBuilder().withName(AdminToken.VOLUME).withNewSecret()
+        .withSecretName(AdminToken.secretName(mdep)).withDefaultMode(0440).endSecret().build());
     volumes.add(new VolumeBuilder().withName("models").withNewEmptyDir().endEmptyDir().build());
     volumes.add(new VolumeBuilder().withName("tmp").withNewEmptyDir().endEmptyDir().build());
     String credentials = credentialsSecret(t.model().getSource());

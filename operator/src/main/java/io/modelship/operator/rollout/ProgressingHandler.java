@@ -186,7 +186,8 @@ final class ProgressingHandler implements PhaseHandler {
     RevisionStatuses.fill(canary, v, canary.getRevision(), v.canary());
     int canaryReady = v.canary().map(ObservedRevision::readyReplicas).orElse(0);
     int stableReady = v.stable().map(ObservedRevision::readyReplicas).orElse(0);
-    canary.setWeight(v.settings().gatewayApi().isPresent()
+    boolean shadow = phase != Phase.Promoting && v.settings().step(canary.getStep()).shadow();
+    canary.setWeight(shadow ? 0 : v.settings().gatewayApi().isPresent()
         ? (canaryReady > 0 ? requestedWeight(v, canary, phase) : 0)
         : TrafficPlan.effectiveWeight(canaryReady, stableReady));
     t.canary = canary;

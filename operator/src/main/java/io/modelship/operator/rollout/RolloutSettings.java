@@ -5,6 +5,7 @@ import io.modelship.operator.api.spec.Durations;
 import io.modelship.operator.api.spec.ModelDeploymentSpec;
 import io.modelship.operator.api.spec.RolloutSpec;
 import io.modelship.operator.api.spec.RolloutStep;
+import io.modelship.operator.api.spec.ShadowSpec;
 import io.modelship.operator.api.spec.TrafficSpec.GatewayApiTraffic;
 import java.time.Duration;
 import java.util.List;
@@ -45,6 +46,24 @@ public record RolloutSettings(
   /** The Gateway API traffic settings of a spec, if it asks for that mode (without parsing the rest). */
   public static Optional<GatewayApiTraffic> gatewayApiOf(ModelDeploymentSpec spec) {
     return Optional.ofNullable(spec.getRollout()).map(RolloutSpec::getTraffic).map(t -> t.getGatewayAPI());
+  }
+
+  /**
+   * Whether the stable pods mirror requests to a canary, and how: when spec.rollout.shadow is set, a step is a
+   * shadow step, or a predictionAgreement gate needs the comparisons.
+   */
+  public static Optional<ShadowSpec> shadowOf(ModelDeploymentSpec spec) {
+    RolloutSpec r = spec.getRollout();
+    if (r == null) {
+      return Optional.empty();
+    }
+    if (r.getShadow() != null) {
+      return Optional.of(r.getShadow());
+    }
+    boolean wanted = (r.getSteps() != null && r.getSteps().stream().anyMatch(RolloutStep::shadow))
+        || (r.getAnalysis() != null && r.getAnalysis().getGates() != null
+            && r.getAnalysis().getGates().stream().anyMatch(g -> g.getPredictionAgreement() != null));
+    return wanted ? Optional.of(new ShadowSpec()) : Optional.empty();
   }
 
   public RolloutStep step(int index) {

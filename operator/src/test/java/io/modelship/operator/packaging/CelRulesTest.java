@@ -88,6 +88,16 @@ class CelRulesTest {
     // An empty list is the schema's minItems to refuse; a rule must not fail with "index out of bounds" on it.
     assertThat(allHold(steps, List.of())).as("empty").isTrue();
 
+    // One step's own rule: weight 0 is a shadow step's, and a shadow step has weight 0.
+    List<Rule> step = rules().stream().filter(r -> r.expression().contains("self.shadow")).toList();
+    assertThat(step).hasSize(1);
+    assertThat(allHold(step, java.util.Map.of("weight", 0L, "shadow", true))).isTrue();
+    assertThat(allHold(step, java.util.Map.of("weight", 10L))).isTrue();
+    assertThat(allHold(step, java.util.Map.of("weight", 0L))).as("weight 0 without shadow").isFalse();
+    assertThat(allHold(step, java.util.Map.of("weight", 10L, "shadow", true))).as("a shadow step with traffic").isFalse();
+    assertThat(allHold(steps, List.of(java.util.Map.of("weight", 0L, "shadow", true), step(50), step(100))))
+        .as("a shadow step first").isTrue();
+
     List<Rule> interval = rulesAt(".spec.rollout.analysis.interval");
     assertThat(allHold(interval, "0s")).isFalse();
     assertThat(allHold(interval, "500ms")).isFalse();

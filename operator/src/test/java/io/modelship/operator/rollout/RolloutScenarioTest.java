@@ -105,6 +105,37 @@ class RolloutScenarioTest {
   }
 
   @Test
+  void aShadowStepRunsOneCanaryPodThatNoClientReachesThenTheStepsGoOn() {
+    String stable = stableThenNewSource("shadowed", m -> {
+      var shadowStep = new io.modelship.operator.api.spec.RolloutStep(0, "30s");
+      shadowStep.setShadow(true);
+      m.getSpec().getRollout().setSteps(List.of(shadowStep, new io.modelship.operator.api.spec.RolloutStep(50, "30s"),
+          new io.modelship.operator.api.spec.RolloutStep(100, null)));
+    });
+    String canary = k8s.awaitOtherRevision("shadowed", stable);
+    k8s.autoReady(canary);
+    await().atMost(TIMEOUT).untilAsserted(() -> {
+      assertThat(replicas(canary)).isEqualTo(1);
+      assertThat(k8s.canary("shadowed").getStepReachedAt()).isNotNull();
+      assertThat(k8s.canary("shadowed").getWeight()).isZero();
+      assertThat(k8s.canary("shadowed").getAnalysis()).isNotEmpty();
+    });
+    assertThat(replicas(stable)).as("the stable keeps every pod: it serves every client").isEqualTo(4);
+    assertThat(k8s.client.services().inNamespace(NAMESPACE).withName("shadowed").get().getSpec().getSelector())
+        .as("clients reach the stable pods alone").containsEntry("modelship.io/revision", revision(stable));
+    assertThat(k8s.client.secrets().inNamespace(NAMESPACE).withName("shadowed-modelship-admin").get())
+        .as("the token the operator presents to the stable pods").isNotNull();
+
+    passStep("shadowed");
+    await().atMost(TIMEOUT).untilAsserted(() -> {
+      assertThat(k8s.canary("shadowed").getStep()).isEqualTo(1);
+      assertThat(replicas(canary)).isEqualTo(2);
+      assertThat(k8s.client.services().inNamespace(NAMESPACE).withName("shadowed").get().getSpec().getSelector())
+          .doesNotContainKey("modelship.io/revision");
+    });
+  }
+
+  @Test
   void failingGatesRollBackAndTheFailedRevisionIsNotRetriedUntilAsked() {
     String stable = stableThenNewSource("failing", m -> {});
     String canary = k8s.awaitOtherRevision("failing", stable);

@@ -5,8 +5,8 @@ import io.fabric8.generator.annotation.Pattern;
 import io.fabric8.generator.annotation.ValidationRule;
 
 @ValidationRule(
-    value = "(has(self.errorRate) ? 1 : 0) + (has(self.latencyP99) ? 1 : 0) + (has(self.prometheus) ? 1 : 0) + (has(self.webhook) ? 1 : 0) == 1",
-    message = "a gate sets exactly one of errorRate, latencyP99, prometheus or webhook")
+    value = "(has(self.errorRate) ? 1 : 0) + (has(self.latencyP99) ? 1 : 0) + (has(self.prometheus) ? 1 : 0) + (has(self.webhook) ? 1 : 0) + (has(self.predictionAgreement) ? 1 : 0) == 1",
+    message = "a gate sets exactly one of errorRate, latencyP99, prometheus, webhook or predictionAgreement")
 public class GateSpec {
   @Pattern("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
   @JsonPropertyDescription("Name shown in status and Events. Default: the gate's kind.")
@@ -24,6 +24,9 @@ public class GateSpec {
   @JsonPropertyDescription("An HTTP endpoint asked about the canary: any 2xx passes.")
   private WebhookGate webhook;
 
+  @JsonPropertyDescription("The canary judged on what it predicts: the stable pods mirror their requests to it (shadow traffic, see rollout.shadow) and compare the answers; the share of rows whose top-1 answer agrees must be at least min, over every mirrored request since the canary started.")
+  private PredictionAgreementGate predictionAgreement;
+
   public String getName() { return name; }
   public void setName(String name) { this.name = name; }
   public ErrorRateGate getErrorRate() { return errorRate; }
@@ -34,6 +37,25 @@ public class GateSpec {
   public void setPrometheus(PrometheusGate prometheus) { this.prometheus = prometheus; }
   public WebhookGate getWebhook() { return webhook; }
   public void setWebhook(WebhookGate webhook) { this.webhook = webhook; }
+  public PredictionAgreementGate getPredictionAgreement() { return predictionAgreement; }
+  public void setPredictionAgreement(PredictionAgreementGate predictionAgreement) { this.predictionAgreement = predictionAgreement; }
+
+  public static class PredictionAgreementGate {
+    @io.fabric8.generator.annotation.Required
+    @io.fabric8.generator.annotation.Min(0)
+    @io.fabric8.generator.annotation.Max(1)
+    @JsonPropertyDescription("Lowest acceptable share of compared rows whose top-1 answer (argmax per row; for one value per row, equal within rollout.shadow.tolerance) agrees with the stable revision's, e.g. 0.95.")
+    private Double min;
+
+    @io.fabric8.generator.annotation.Min(1)
+    @JsonPropertyDescription("Rows that must have been compared before the gate judges; fewer is Inconclusive. Default 100.")
+    private Integer minSamples;
+
+    public Double getMin() { return min; }
+    public void setMin(Double min) { this.min = min; }
+    public Integer getMinSamples() { return minSamples; }
+    public void setMinSamples(Integer minSamples) { this.minSamples = minSamples; }
+  }
 
   public static class ErrorRateGate {
     @io.fabric8.generator.annotation.Required

@@ -24,6 +24,9 @@ public class RolloutSpec {
   @JsonPropertyDescription("How traffic is split between the stable and the canary revision. Default: service.")
   private TrafficSpec traffic;
 
+  @JsonPropertyDescription("Shadow traffic: while a canary runs, the stable pods mirror requests to it and compare the answers (read by the predictionAgreement gate). On whenever this is set, a step is a shadow step, or a predictionAgreement gate is configured.")
+  private ShadowSpec shadow;
+
   @Min(0)
   @Max(10)
   @JsonPropertyDescription("Extra pods allowed during a rollout. 0 is swap mode: the canary takes its pods (and GPUs) from the stable revision, so the total never exceeds spec.replicas. Default 1.")
@@ -44,6 +47,8 @@ public class RolloutSpec {
   public void setSteps(List<RolloutStep> steps) { this.steps = steps; }
   public AnalysisSpec getAnalysis() { return analysis; }
   public void setAnalysis(AnalysisSpec analysis) { this.analysis = analysis; }
+  public ShadowSpec getShadow() { return shadow; }
+  public void setShadow(ShadowSpec shadow) { this.shadow = shadow; }
   public TrafficSpec getTraffic() { return traffic; }
   public void setTraffic(TrafficSpec traffic) { this.traffic = traffic; }
   public Integer getSurge() { return surge; }
