@@ -84,6 +84,24 @@ final class Specs {
     return mdep;
   }
 
+  /** A shadow step first (weight 0, the canary judged on mirrored requests only), then 100. */
+  static ModelDeployment shadowThenFull(ModelDeployment mdep, String pause, double minAgreement, int minSamples) {
+    var shadow = new RolloutStep(0, pause);
+    shadow.setShadow(true);
+    rollout(mdep).setSteps(List.of(shadow, new RolloutStep(100, null)));
+    var analysis = new AnalysisSpec();
+    analysis.setInterval("2s");
+    analysis.setMinRequests(10);
+    var agreement = new GateSpec();
+    var gate = new GateSpec.PredictionAgreementGate();
+    gate.setMin(minAgreement);
+    gate.setMinSamples(minSamples);
+    agreement.setPredictionAgreement(gate);
+    analysis.setGates(List.of(agreement));
+    rollout(mdep).setAnalysis(analysis);
+    return mdep;
+  }
+
   static RolloutSpec rollout(ModelDeployment mdep) {
     if (mdep.getSpec().getRollout() == null) {
       mdep.getSpec().setRollout(new RolloutSpec());

@@ -1,0 +1,102 @@
+package io.modelship.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.modelship.operator.api.status.GateResultStatus;
+import io.modelship.operator.api.status.HistoryEntry.Outcome;
+import io.modelship.operator.api.status.Phase;
+import io.modelship.server.onnx.OnnxModels.Mlp;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * Shadow mode on the real cluster: a new version is judged on what it predicts for real requests, mirrored by the
+ * stable pods, before any client sees one of its answers. The same model agrees and is promoted; a model that
+ * predicts otherwise is rolled back by the predictionAgreement gate, having answered no client.
+ */
+@ExtendWith({RealCluster.Extension.class, Diagnostics.class})
+class ShadowE2eTest {
+  private static final String NAMESPACE = "e2e-shadow";
+  private static final String BODIES = "{\"inputs\":[{\"name\":\"input\",\"shape\":[8,4],\"datatype\":\"FP32\","
+      + "\"data\":[5.1,3.5,1.4,0.2,-1,2,0.5,3,0.1,-2,4,1,2,2,-3,0.7,6,1,1,-1,-0.5,0.5,2,2,3,-3,1,0,0.2,0.4,-4,1.5]}]}";
+  private static RealCluster cluster;
+  private static ModelStore store;
+
+  @BeforeAll
+  static void namespace() throws Exception {
+    cluster = RealCluster.get();
+    store = ModelStore.inFreshNamespace(cluster, NAMESPACE);
+  }
+
+  @AfterAll
+  static void close() throws Exception {
+    if (store != null) {
+      store.close();
+    }
+  }
+
+  @Test
+  void aCanaryIsJudgedOnItsPredictionsBeforeAnyClientSeesThem() throws Exception {
+    Mlp model = new Mlp(4, 16, 1, 3, 71);
+    String v1 = store.putMlp("shadow/1", model);
+    cluster.client().resource(Specs.shadowThenFull(Specs.s3(NAMESPACE, "shadow", store, v1, 2), "15s", 0.9, 100))
+        .create();
+    var mdep = new Mdeps(cluster, NAMESPACE, "shadow");
+    await("v1 stable").atMost(Duration.ofMinutes(3)).untilAsserted(() -> assertThat(mdep.phase()).isEqualTo(Phase.Stable));
+
+    try (Traffic traffic = new Traffic(mdep.clusterIp(), "shadow", BODIES, 20, 16)) {
+      // The same model under another key: a new revision that agrees on every row.
+      Map<String, Double> seen = new ConcurrentHashMap<>();
+      mdep.newSource(store.putMlp("shadow/2", model));
+      await("the agreeing canary promoted").atMost(Duration.ofMinutes(3)).untilAsserted(() -> {
+        agreement(mdep).ifPresent(v -> seen.put("agreeing", v));
+        assertThat(mdep.phase()).isEqualTo(Phase.Stable);
+        assertThat(mdep.status().getHistory()).first().satisfies(h -> assertThat(h.getOutcome()).isEqualTo(Outcome.Promoted));
+      });
+      RealCluster.progress("agreeing canary: agreement %s, promoted".formatted(seen.get("agreeing")));
+      assertThat(seen.get("agreeing")).isEqualTo(1.0);
+
+      String stable = mdep.stable().getRevision();
+      mdep.newSource(store.putMlp("shadow/3", new Mlp(4, 16, 1, 3, 72)));
+      String[] canary = new String[1];
+      Instant[] readyAt = new Instant[1];
+      await("the disagreeing canary rolled back").atMost(Duration.ofMinutes(3)).untilAsserted(() -> {
+        var status = mdep.status();
+        if (status.getCanary() != null) {
+          canary[0] = status.getCanary().getRevision();
+          if (readyAt[0] == null && status.getCanary().getStepReachedAt() != null) {
+            readyAt[0] = Instant.now();
+          }
+        }
+        agreement(mdep).ifPresent(v -> seen.put("disagreeing", v));
+        assertThat(status.getHistory()).first().satisfies(h -> {
+          assertThat(h.getOutcome()).isEqualTo(Outcome.RolledBack);
+          assertThat(h.getReason()).contains("predictionAgreement");
+        });
+      });
+      RealCluster.progress("disagreeing canary: agreement %s, rolled back %d s after its pod was ready; answers %s"
+          .formatted(seen.get("disagreeing"), readyAt[0] == null ? -1 : Duration.between(readyAt[0], Instant.now()).toSeconds(),
+              traffic.answers()));
+      assertThat(mdep.stable().getRevision()).isEqualTo(stable);
+      assertThat(canary[0]).isNotNull();
+      assertThat(traffic.answered(canary[0])).as("answers clients got from the shadow canary").isZero();
+      assertThat(traffic.failures()).as("client-visible failures: %s", traffic.failureSamples()).isZero();
+    }
+  }
+
+  private static java.util.Optional<Double> agreement(Mdeps mdep) {
+    var canary = mdep.status().getCanary();
+    if (canary == null) {
+      return java.util.Optional.empty();
+    }
+    return canary.getAnalysis().stream().filter(g -> "predictionAgreement".equals(g.getGate()))
+        .map(GateResultStatus::getValue).filter(java.util.Objects::nonNull).findFirst();
+  }
+}
