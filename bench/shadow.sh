@@ -9,7 +9,8 @@
 # (a 2-core machine has no third). Prints a Markdown table with p50/p99 ratios to "off", the caller's errors and
 # what the mirror did (compared, failed, dropped); raw output in bench/out-shadow/.
 #
-# Knobs (environment): DURATION (s per measured run, 10), WARMUP (s, 3), ROUNDS (3), PORT (18094). Load goes to
+# Knobs (environment): DURATION (s per measured run, 10), WARMUP (s, 3), ROUNDS (3), PORT (18094), MAX_PER_SECOND
+# (the mirror's cap, 100, the operator's default; 100000 is "no cap"). Load goes to
 # 127.0.0.1 only; every process it starts is stopped on exit.
 set -euo pipefail
 
@@ -17,6 +18,7 @@ DURATION=${DURATION:-10}
 WARMUP=${WARMUP:-3}
 ROUNDS=${ROUNDS:-3}
 PORT=${PORT:-18094}
+MAX_PER_SECOND=${MAX_PER_SECOND:-100}
 PEER_PORT=$((PORT + 1))
 DEAD_PORT=$((PORT + 2))
 OUT=$(cd "$(dirname "$0")" && pwd)/out-shadow
@@ -38,16 +40,16 @@ admin() { # method [json]
   fi
 }
 
-mirror_counts() { # model -> "compared failed dropped" so far, over every shadow version
+mirror_counts() { # -> "compared failed dropped limited paused" so far, over every shadow version
   curl -sf "http://127.0.0.1:$PORT/metrics" | python3 -c '
 import re, sys
-counts = {"compared": 0, "failed": 0, "dropped": 0, "skipped": 0}
+counts = {"compared": 0, "failed": 0, "dropped": 0, "skipped": 0, "limited": 0, "paused": 0}
 for line in sys.stdin:
     m = re.match(r"modelship_shadow_requests_total\{([^}]*)\} (\S+)", line)
     if m:
         o = re.search(r"outcome=\"([a-z]+)\"", m.group(1)).group(1)
         counts[o] += float(m.group(2))
-print(int(counts["compared"]), int(counts["failed"]), int(counts["dropped"]))'
+print(*(int(counts[k]) for k in ("compared", "failed", "dropped", "limited", "paused")))'
 }
 
 for model in tiny heavy; do
@@ -68,8 +70,8 @@ for model in tiny heavy; do
     for mode in off live dead; do
       case $mode in
         off) admin DELETE ;;
-        live) admin PUT "{\"target\":\"http://127.0.0.1:$PEER_PORT\",\"version\":\"live\",\"share\":1.0}" ;;
-        dead) admin PUT "{\"target\":\"http://127.0.0.1:$DEAD_PORT\",\"version\":\"dead\",\"share\":1.0}" ;;
+        live) admin PUT "{\"target\":\"http://127.0.0.1:$PEER_PORT\",\"version\":\"live\",\"share\":1.0,\"maxPerSecond\":$MAX_PER_SECOND}" ;;
+        dead) admin PUT "{\"target\":\"http://127.0.0.1:$DEAD_PORT\",\"version\":\"dead\",\"share\":1.0,\"maxPerSecond\":$MAX_PER_SECOND}" ;;
       esac
       BODY_FILE=$OUT/models/bodies/$model.json timeout $((WARMUP + 60)) taskset -c "$load_cpus" \
         wrk -t1 -c16 -d"${WARMUP}s" --timeout 10s -s "$BENCH/wrk/infer.lua" "$url" >/dev/null 2>&1
@@ -93,7 +95,7 @@ python3 - "$RESULTS" <<'PY' | tee "$OUT/results.md"
 import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
 print("## What shadow traffic costs the caller (c=16, median of rounds; stable server 1 CPU, wrk + target 1 CPU)\n")
-print("| model | mirroring | req/s | p50 ms | p99 ms | p50 / off | p99 / off | caller errors | mirrored: compared / failed / dropped |")
+print("| model | mirroring | req/s | p50 ms | p99 ms | p50 / off | p99 / off | caller errors | mirror: compared / failed / dropped / limited / paused |")
 print("|---|---|---|---|---|---|---|---|---|")
 for model in ("tiny", "heavy"):
     def med(mode, key):
@@ -101,13 +103,13 @@ for model in ("tiny", "heavy"):
     for mode in ("off", "live", "dead"):
         sel = [r for r in rows if r["model"] == model and r["mode"] == mode]
         errors = sum(r["data"][k] for r in sel for k in ("connectErrors", "readErrors", "writeErrors", "timeouts", "non2xx"))
-        mirrored = [0, 0, 0]
+        mirrored = [0, 0, 0, 0, 0]
         for r in sel:
             b = [int(x) for x in r["before"].split()]
             a = [int(x) for x in r["after"].split()]
             mirrored = [m + (y - x) for m, x, y in zip(mirrored, b, a)]
         print(f"| {model} | {mode} | {med(mode,'rps'):,.0f} | {med(mode,'p50Ms'):.2f} | {med(mode,'p99Ms'):.2f}"
               f" | {med(mode,'p50Ms')/med('off','p50Ms'):.2f} | {med(mode,'p99Ms')/med('off','p99Ms'):.2f} | {errors}"
-              f" | {mirrored[0]} / {mirrored[1]} / {mirrored[2]} |")
+              f" | {' / '.join(str(m) for m in mirrored)} |")
 PY
 log "done in $(($(date +%s) - started_at)) s"

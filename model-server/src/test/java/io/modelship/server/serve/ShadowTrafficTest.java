@@ -41,7 +41,12 @@ class ShadowTrafficTest {
   }
 
   private static String shadowTo(String target, String version, double share) {
-    return "{\"target\":\"" + target + "\",\"version\":\"" + version + "\",\"share\":" + share + ",\"timeoutMs\":500}";
+    return shadowTo(target, version, share, 100_000);
+  }
+
+  private static String shadowTo(String target, String version, double share, int maxPerSecond) {
+    return "{\"target\":\"" + target + "\",\"version\":\"" + version + "\",\"share\":" + share
+        + ",\"timeoutMs\":500,\"maxPerSecond\":" + maxPerSecond + "}";
   }
 
   private static HttpResponse<String> admin(RunningServer server, String method, String body, String token) {
@@ -125,8 +130,16 @@ class ShadowTrafficTest {
       }
       admin(stable, "PUT", shadowTo("http://127.0.0.1:" + dead, "dead", 1.0), TOKEN);
       assertThat(callers(stable, 200)).containsOnly(200);
-      await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(shadow(stable,
-          "modelship_shadow_requests_total", "shadow_version=\"dead\"", "outcome=\"failed\"")).isEqualTo(200));
+      // Five failures in a row, then the dead target is left alone instead of costing a connect per request.
+      await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(
+          shadow(stable, "modelship_shadow_requests_total", "shadow_version=\"dead\"", "outcome=\"failed\"")
+              + shadow(stable, "modelship_shadow_requests_total", "shadow_version=\"dead\"", "outcome=\"paused\"")
+              + shadow(stable, "modelship_shadow_requests_total", "shadow_version=\"dead\"", "outcome=\"dropped\""))
+          .isEqualTo(200));
+      assertThat(shadow(stable, "modelship_shadow_requests_total", "shadow_version=\"dead\"", "outcome=\"failed\""))
+          .isGreaterThanOrEqualTo(5);
+      assertThat(shadow(stable, "modelship_shadow_requests_total", "shadow_version=\"dead\"", "outcome=\"paused\""))
+          .isPositive();
 
       // Accepts connections and never answers: every mirrored request waits out its timeout.
       List<Socket> held = new ArrayList<>();
@@ -146,6 +159,24 @@ class ShadowTrafficTest {
       assertThat(shadow(stable, "modelship_shadow_requests_total", "shadow_version=\"hanging\"", "outcome=\"dropped\""))
           .as("the queue holds 256; four workers wait 500 ms each").isPositive();
       admin(stable, "DELETE", null, TOKEN);
+    }
+  }
+
+  @Test
+  void theMirrorsRateIsCappedWhateverTheLoad() throws Exception {
+    try (RunningServer stable = server("stable", STABLE, true);
+        RunningServer same = server("same", STABLE, false)) {
+      admin(stable, "PUT", shadowTo("http://127.0.0.1:" + same.server.port(), "capped", 1.0, 20), TOKEN);
+      long started = System.nanoTime();
+      assertThat(callers(stable, 400)).containsOnly(200);
+      long seconds = java.util.concurrent.TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started) + 1;
+      await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(
+          shadow(stable, "modelship_shadow_requests_total", "shadow_version=\"capped\"", "outcome=\"compared\"")
+              + shadow(stable, "modelship_shadow_requests_total", "shadow_version=\"capped\"", "outcome=\"limited\""))
+          .isEqualTo(400));
+      // At most 20 in each second the callers' requests spanned (the seconds are counted whole, so one more).
+      assertThat(shadow(stable, "modelship_shadow_requests_total", "shadow_version=\"capped\"", "outcome=\"compared\""))
+          .isPositive().isLessThanOrEqualTo(20.0 * (seconds + 1));
     }
   }
 

@@ -11,12 +11,13 @@ import java.util.Optional;
 /**
  * The body of {@code PUT /admin/shadow} and of the answers of {@code /admin/shadow} (docs/pod-contract.md):
  * {@code {"target": "http://host:port", "share": 1.0, "version": "…", "output": "…", "tolerance": 0.001,
- * "timeoutMs": 2000}}; only target and version are required.
+ * "timeoutMs": 2000, "maxPerSecond": 100}}; only target and version are required.
  */
 public final class ShadowAdmin {
   private static final ObjectMapper JSON = new ObjectMapper();
   static final double DEFAULT_TOLERANCE = 1e-3;
   static final long DEFAULT_TIMEOUT_MS = 2000;
+  static final int DEFAULT_MAX_PER_SECOND = 100;
 
   private ShadowAdmin() {}
 
@@ -61,8 +62,13 @@ public final class ShadowAdmin {
     if (timeoutMs < 1 || timeoutMs > 60_000) {
       throw new IllegalArgumentException("timeoutMs must be 1 to 60000");
     }
+    long maxPerSecond = json.path("maxPerSecond").asLong(DEFAULT_MAX_PER_SECOND);
+    if (maxPerSecond < 1 || maxPerSecond > 100_000) {
+      throw new IllegalArgumentException("maxPerSecond must be 1 to 100000");
+    }
     Optional<String> output = json.hasNonNull("output") ? Optional.of(json.get("output").asText()) : Optional.empty();
-    return new ShadowMirror.Target(endpoint, share, version, output, tolerance, Duration.ofMillis(timeoutMs));
+    return new ShadowMirror.Target(endpoint, share, version, output, tolerance, Duration.ofMillis(timeoutMs),
+        (int) maxPerSecond);
   }
 
   public static byte[] describe(Optional<ShadowMirror.Target> current) {
@@ -75,6 +81,7 @@ public final class ShadowAdmin {
       t.output().ifPresent(o -> json.put("output", o));
       json.put("tolerance", t.tolerance());
       json.put("timeoutMs", t.timeout().toMillis());
+      json.put("maxPerSecond", t.maxPerSecond());
     });
     try {
       return JSON.writeValueAsBytes(json);

@@ -33,7 +33,9 @@ import org.slf4j.LoggerFactory;
  * both versions, which is what the operator's prediction-agreement gate reads:
  * {@code modelship_shadow_rows_total}, {@code modelship_shadow_agreeing_rows_total},
  * {@code modelship_shadow_mean_abs_diff}, {@code modelship_shadow_max_rel_diff} and
- * {@code modelship_shadow_requests_total{outcome=compared|failed|dropped|skipped}}.
+ * {@code modelship_shadow_requests_total{outcome=compared|failed|dropped|limited|paused|skipped}}: limited
+ * past the per-second cap, paused while a target that failed five times in a row is left alone (1 s, doubling
+ * up to 30 s), so a dead or refusing canary costs no connection attempt per request.
  */
 public final class ShadowMirror implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ShadowMirror.class);
@@ -42,6 +44,9 @@ public final class ShadowMirror implements AutoCloseable {
   static final int DEFAULT_CAPACITY = 256;
   /** Bodies kept waiting for the mirror, at most: a burst of large requests cannot take the heap. */
   static final long DEFAULT_MAX_QUEUED_BYTES = 32L * 1024 * 1024;
+  /** Failures in a row after which the target is left alone for a while (1 s, doubling up to 30 s). */
+  static final int FAILURES_BEFORE_PAUSE = 5;
+  static final long MAX_PAUSE_NANOS = TimeUnit.SECONDS.toNanos(30);
 
   /**
    * Where mirrored requests go and how they are judged.
@@ -52,9 +57,11 @@ public final class ShadowMirror implements AutoCloseable {
    * @param output the output compared; empty: the first one
    * @param tolerance relative difference under which a one-value row agrees
    * @param timeout how long one mirrored request may take
+   * @param maxPerSecond the most requests mirrored per second: the mirror's cost to this server stays bounded
+   *     whatever the load, and a gate needs far fewer samples than a busy pod answers
    */
   public record Target(URI endpoint, double share, String version, Optional<String> output, double tolerance,
-      Duration timeout) {}
+      Duration timeout, int maxPerSecond) {}
 
   private record Job(Target target, String model, String version, byte[] body, Map<String, String> headers,
       List<Tensor> outputs) {}
@@ -68,6 +75,12 @@ public final class ShadowMirror implements AutoCloseable {
       HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(1)).build();
   private volatile Target target;
   private volatile boolean closed;
+  /** The rate limit: the second it counts, and the requests mirrored in it. */
+  private final AtomicLong second = new AtomicLong();
+  private final AtomicLong inSecond = new AtomicLong();
+  /** Failures in a row, and until when (System.nanoTime) a failing target is left alone. */
+  private final AtomicLong failuresInRow = new AtomicLong();
+  private volatile long pausedUntil;
 
   public ShadowMirror(MeterRegistry registry) {
     this(registry, DEFAULT_WORKERS, DEFAULT_CAPACITY, DEFAULT_MAX_QUEUED_BYTES);
@@ -88,6 +101,8 @@ public final class ShadowMirror implements AutoCloseable {
   }
 
   public void set(Target target) {
+    failuresInRow.set(0);
+    pausedUntil = System.nanoTime();
     this.target = target;
     LOG.info("mirroring {}% of requests to {} (version {})", target.share() * 100, target.endpoint(), target.version());
   }
@@ -110,6 +125,19 @@ public final class ShadowMirror implements AutoCloseable {
   public void offer(String model, String version, byte[] body, Map<String, String> headers, List<Tensor> outputs) {
     Target t = target;
     if (t == null || closed || (t.share() < 1.0 && ThreadLocalRandom.current().nextDouble() >= t.share())) {
+      return;
+    }
+    long now = System.nanoTime();
+    if (now - pausedUntil < 0) {
+      outcome(model, version, t, "paused").increment();
+      return;
+    }
+    long thisSecond = TimeUnit.NANOSECONDS.toSeconds(now);
+    if (second.getAndSet(thisSecond) != thisSecond) {
+      inSecond.set(0);
+    }
+    if (inSecond.incrementAndGet() > t.maxPerSecond()) {
+      outcome(model, version, t, "limited").increment();
       return;
     }
     if (queuedBytes.addAndGet(body.length) > maxQueuedBytes) {
@@ -136,15 +164,32 @@ public final class ShadowMirror implements AutoCloseable {
       }
       queuedBytes.addAndGet(-job.body().length);
       try {
-        mirror(job);
+        if (System.nanoTime() - pausedUntil < 0) {
+          outcome(job.model(), job.version(), job.target(), "paused").increment();
+        } else if (mirror(job)) {
+          failuresInRow.set(0);
+        } else {
+          failed();
+        }
       } catch (RuntimeException e) {
         outcome(job.model(), job.version(), job.target(), "failed").increment();
+        failed();
         LOG.debug("mirroring failed", e);
       }
     }
   }
 
-  private void mirror(Job job) {
+  /** A target that keeps failing (down, refusing) is left alone for a while instead of costing a connect per request. */
+  private void failed() {
+    long inRow = failuresInRow.incrementAndGet();
+    if (inRow >= FAILURES_BEFORE_PAUSE) {
+      long pause = Math.min(MAX_PAUSE_NANOS, TimeUnit.SECONDS.toNanos(1) << Math.min(inRow - FAILURES_BEFORE_PAUSE, 5));
+      pausedUntil = System.nanoTime() + pause;
+    }
+  }
+
+  /** @return false when the target failed (no answer, or not a 200): a failure of the target, not of the comparison */
+  private boolean mirror(Job job) {
     Target t = job.target();
     HttpRequest.Builder request = HttpRequest.newBuilder(t.endpoint().resolve("/v2/models/" + job.model() + "/infer"))
         .timeout(t.timeout())
@@ -155,14 +200,14 @@ public final class ShadowMirror implements AutoCloseable {
       response = http.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
     } catch (IOException e) {
       outcome(job.model(), job.version(), t, "failed").increment();
-      return;
+      return false;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      return;
+      return true;
     }
     if (response.statusCode() != 200) {
       outcome(job.model(), job.version(), t, "failed").increment();
-      return;
+      return false;
     }
     byte[] body = response.body();
     int jsonLength = response.headers().firstValue("Inference-Header-Content-Length")
@@ -172,12 +217,12 @@ public final class ShadowMirror implements AutoCloseable {
       answer = JSON.readTree(body, 0, Math.min(jsonLength, body.length));
     } catch (IOException e) {
       outcome(job.model(), job.version(), t, "failed").increment();
-      return;
+      return true;
     }
     Optional<Comparison> compared = Comparison.of(job.outputs(), answer, t.output(), t.tolerance());
     if (compared.isEmpty()) {
       outcome(job.model(), job.version(), t, "skipped").increment();
-      return;
+      return true;
     }
     Comparison c = compared.get();
     String[] tags = {"model", job.model(), "version", job.version(), "shadow_version", t.version()};
@@ -192,6 +237,7 @@ public final class ShadowMirror implements AutoCloseable {
         .description("Largest relative difference between the two answers, per mirrored request")
         .register(registry).record(c.maxRelDiff());
     outcome(job.model(), job.version(), t, "compared").increment();
+    return true;
   }
 
   private Counter outcome(String model, String version, Target t, String outcome) {
