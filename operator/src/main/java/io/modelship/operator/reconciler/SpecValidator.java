@@ -78,9 +78,11 @@ public final class SpecValidator {
       problems.add("spec.model.source.tracking.interval: %s reads the registry too often; use at least %ds"
           .formatted(interval, SourceTracker.MIN_INTERVAL.toSeconds()));
     }
-    if (source.getMlflow() == null || source.getMlflow().getAlias() == null) {
-      problems.add("spec.model.source.tracking: only a moving source is tracked (mlflow.alias); "
-          + "remove tracking, or name an alias instead of a fixed version");
+    boolean alias = source.getMlflow() != null && source.getMlflow().getAlias() != null;
+    boolean latest = source.getS3() != null && "latest".equals(source.getS3().getVersion());
+    if (!alias && !latest) {
+      problems.add("spec.model.source.tracking: only a moving source is tracked (mlflow.alias, or s3 with "
+          + "version: latest); remove tracking, or name an alias instead of a fixed version");
     }
   }
 

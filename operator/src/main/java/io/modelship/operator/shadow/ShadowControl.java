@@ -48,6 +48,9 @@ public final class ShadowControl implements AutoCloseable {
       json.put("target", endpoint.toString());
       json.put("version", canaryRevision);
       json.put("share", spec.getShare() != null ? spec.getShare() : 1.0);
+      if (spec.getMaxPerSecond() != null) {
+        json.put("maxPerSecond", spec.getMaxPerSecond());
+      }
       if (spec.getOutput() != null) {
         json.put("output", spec.getOutput());
       }

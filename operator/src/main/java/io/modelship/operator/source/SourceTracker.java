@@ -6,6 +6,7 @@ import io.modelship.operator.api.ModelDeployment;
 import io.modelship.operator.api.spec.Durations;
 import io.modelship.operator.api.spec.MlflowSource;
 import io.modelship.operator.api.spec.ModelSource;
+import io.modelship.operator.api.spec.S3Source;
 import io.modelship.operator.api.status.ModelDeploymentStatus;
 import io.modelship.operator.api.status.TrackingStatus;
 import io.modelship.operator.source.MlflowRegistry.ModelVersion;
@@ -21,8 +22,8 @@ import java.util.Optional;
 import java.util.function.BiFunction;
 
 /**
- * Pins a moving source to an exact version before any revision is made of it. An MLflow alias is read from the
- * registry at most once per tracking interval (with jitter, and backing off while the registry fails); the READY
+ * Pins a moving source to an exact version before any revision is made of it. An MLflow alias (or the highest
+ * version folder under an S3 prefix, {@code version: latest}) is read at most once per tracking interval (with jitter, and backing off while the registry fails); the READY
  * version it names replaces the alias in the spec every later step sees, so a revision's pods, whenever they start,
  * fetch exactly that version, and a moved alias is a new revision: a canary through the usual steps and gates.
  * What was read lives in status, so a restarted operator pins the same version without asking again.
@@ -52,38 +53,105 @@ public final class SourceTracker {
   public record Note(boolean warning, String reason, String message) {}
 
   private final MlflowRegistry registry;
+  private final S3Versions s3;
   private final BiFunction<String, String, Optional<Secret>> secrets;
 
   /** @param secrets looks a Secret up by namespace and name */
   public SourceTracker(MlflowRegistry registry, BiFunction<String, String, Optional<Secret>> secrets) {
+    this(registry, new S3Versions(), secrets);
+  }
+
+  public SourceTracker(MlflowRegistry registry, S3Versions s3, BiFunction<String, String, Optional<Secret>> secrets) {
     this.registry = registry;
+    this.s3 = s3;
     this.secrets = secrets;
+  }
+
+  /** A source that moves by itself: how to name it, read it, and pin a spec to one of its versions. */
+  private interface Moving {
+    String source();
+
+    String registry();
+
+    ModelVersion read() throws RegistryException;
+
+    ModelDeployment pinned(String version);
   }
 
   /** Whether this spec's source moves by itself (and so is tracked). */
   public static boolean tracked(ModelDeployment mdep) {
-    return aliasOf(mdep).isPresent();
+    return aliasOf(mdep).isPresent() || latestOf(mdep).isPresent();
+  }
+
+  private Optional<Moving> movingOf(ModelDeployment mdep) {
+    Optional<MlflowSource> alias = aliasOf(mdep);
+    if (alias.isPresent()) {
+      MlflowSource mlflow = alias.get();
+      return Optional.of(new Moving() {
+        public String source() {
+          return "models:/%s@%s".formatted(mlflow.getName(), mlflow.getAlias());
+        }
+
+        public String registry() {
+          return MlflowRegistry.redact(mlflow.getTrackingUri());
+        }
+
+        public ModelVersion read() throws RegistryException {
+          return registry.byAlias(mlflow.getTrackingUri(), authorization(mdep, mlflow), mlflow.getName(),
+              mlflow.getAlias());
+        }
+
+        public ModelDeployment pinned(String version) {
+          return SourceTracker.pinned(mdep, version);
+        }
+      });
+    }
+    return latestOf(mdep).map(source -> new Moving() {
+      public String source() {
+        return source.getUri() + " (latest)";
+      }
+
+      public String registry() {
+        return source.getEndpoint() != null ? source.getEndpoint() : "s3";
+      }
+
+      public ModelVersion read() throws RegistryException {
+        List<String> versions = s3.list(source, keys(mdep, source));
+        String highest = S3Versions.highest(versions).orElseThrow(() -> new RegistryException(
+            "no version under %s: put each version in a folder of its own, e.g. %s1/".formatted(source.getUri(),
+                source.getUri())));
+        return new ModelVersion(highest, "READY", null);
+      }
+
+      public ModelDeployment pinned(String version) {
+        ModelDeployment copy = Serialization.clone(mdep);
+        var pinnedS3 = copy.getSpec().getModel().getSource().getS3();
+        pinnedS3.setUri(source.getUri() + version + "/");
+        pinnedS3.setVersion(null);
+        return copy;
+      }
+    });
   }
 
   public Pin pin(ModelDeployment mdep, ModelDeploymentStatus previous, Instant now) {
-    Optional<MlflowSource> alias = aliasOf(mdep);
-    if (alias.isEmpty()) {
+    Optional<Moving> found = movingOf(mdep);
+    if (found.isEmpty()) {
       return new Pin(mdep, null, Optional.empty(), null, List.of(), Optional.empty());
     }
-    MlflowSource mlflow = alias.get();
-    String source = "models:/%s@%s".formatted(mlflow.getName(), mlflow.getAlias());
+    Moving moving = found.get();
+    String source = moving.source();
     Duration interval = interval(mdep);
-    // A record of another source (the spec changed its model or alias) says nothing about this one.
+    // A record of another source (the spec changed its model, alias or registry) says nothing about this one.
     TrackingStatus before = Optional.ofNullable(previous.getTracking())
-        .filter(t -> source.equals(t.getSource()) && sameRegistry(t, mlflow)).orElse(null);
+        .filter(t -> source.equals(t.getSource()) && moving.registry().equals(t.getRegistry())).orElse(null);
     boolean due = before == null || before.getNextReadAt() == null
         || !now.isBefore(Instant.parse(before.getNextReadAt()));
     var tracking = before != null ? copy(before) : new TrackingStatus();
     tracking.setSource(source);
-    tracking.setRegistry(MlflowRegistry.redact(mlflow.getTrackingUri()));
+    tracking.setRegistry(moving.registry());
     List<Note> notes = new ArrayList<>();
     if (due) {
-      read(mdep, mlflow, source, interval, before, tracking, now, notes);
+      read(mdep, moving, interval, before, tracking, now, notes);
     }
     Duration nextRead = Duration.between(now, Instant.parse(tracking.getNextReadAt()));
     if (nextRead.isNegative()) {
@@ -100,22 +168,22 @@ public final class SourceTracker {
         : new String[] {"False", (tracking.getFailures() != null && tracking.getFailures() > 0)
             ? "RegistryReadFailed" : "VersionNotReady",
             "%s; version %s stays pinned and keeps serving".formatted(tracking.getMessage(), tracking.getVersion())};
-    return new Pin(pinned(mdep, tracking.getVersion()), tracking, Optional.empty(), condition, notes,
+    return new Pin(moving.pinned(tracking.getVersion()), tracking, Optional.empty(), condition, notes,
         Optional.of(nextRead));
   }
 
-  private void read(ModelDeployment mdep, MlflowSource mlflow, String source, Duration interval,
-      TrackingStatus before, TrackingStatus tracking, Instant now, List<Note> notes) {
+  private void read(ModelDeployment mdep, Moving moving, Duration interval, TrackingStatus before,
+      TrackingStatus tracking, Instant now, List<Note> notes) {
+    String source = moving.source();
     int failuresBefore = before != null && before.getFailures() != null ? before.getFailures() : 0;
     try {
-      ModelVersion current = registry.byAlias(mlflow.getTrackingUri(), authorization(mdep, mlflow),
-          mlflow.getName(), mlflow.getAlias());
+      ModelVersion current = moving.read();
       tracking.setReadAt(now.toString());
       tracking.setFailures(0);
       tracking.setNextReadAt(now.plus(interval).plus(jitter(mdep, interval)).toString());
       if (failuresBefore > 0) {
         notes.add(new Note(false, "RegistryReachable",
-            "MLflow answered again after %d failed read(s)".formatted(failuresBefore)));
+            "%s was read again after %d failed read(s)".formatted(source, failuresBefore)));
       }
       String pinned = tracking.getVersion();
       if (!current.ready()) {
@@ -146,6 +214,20 @@ public final class SourceTracker {
             + (tracking.getVersion() != null ? "; version %s keeps serving".formatted(tracking.getVersion()) : "")));
       }
     }
+  }
+
+  /** Access keys from the S3 source's credentials Secret, if it names one that holds them. */
+  private Optional<S3Versions.Keys> keys(ModelDeployment mdep, S3Source source) {
+    if (source.getCredentialsSecret() == null) {
+      return Optional.empty();
+    }
+    Optional<Secret> secret = secrets.apply(mdep.getMetadata().getNamespace(), source.getCredentialsSecret());
+    Optional<String> id = secret.flatMap(s -> value(s, "AWS_ACCESS_KEY_ID"));
+    Optional<String> key = secret.flatMap(s -> value(s, "AWS_SECRET_ACCESS_KEY"));
+    if (id.isEmpty() || key.isEmpty()) {
+      return Optional.empty();
+    }
+    return Optional.of(new S3Versions.Keys(id.get(), key.get(), secret.flatMap(s -> value(s, "AWS_SESSION_TOKEN"))));
   }
 
   /** The Authorization header for the spec's credentials Secret, if it names one that holds credentials. */
@@ -202,9 +284,13 @@ public final class SourceTracker {
         ? Optional.of(source.getMlflow()) : Optional.empty();
   }
 
-  /** A record is only good for the registry it was read from. */
-  private static boolean sameRegistry(TrackingStatus t, MlflowSource mlflow) {
-    return MlflowRegistry.redact(mlflow.getTrackingUri()).equals(t.getRegistry());
+  private static Optional<S3Source> latestOf(ModelDeployment mdep) {
+    if (mdep.getSpec() == null || mdep.getSpec().getModel() == null) {
+      return Optional.empty();
+    }
+    ModelSource source = mdep.getSpec().getModel().getSource();
+    return source != null && source.getS3() != null && "latest".equals(source.getS3().getVersion())
+        ? Optional.of(source.getS3()) : Optional.empty();
   }
 
   /** A copy of the ModelDeployment whose source names the exact version instead of the alias. */

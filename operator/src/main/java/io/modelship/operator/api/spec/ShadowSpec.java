@@ -11,6 +11,10 @@ public class ShadowSpec {
   @JsonPropertyDescription("Share of the stable pods' requests mirrored to the canary while it runs, e.g. 0.2. Default 1. Mirroring never delays or fails a client's request; samples the canary cannot take are dropped and counted.")
   private Double share;
 
+  @Min(1)
+  @JsonPropertyDescription("The most requests each stable pod mirrors per second, whatever its load: the mirror's cost stays bounded, and a gate needs far fewer samples than a busy pod answers. Default 100.")
+  private Integer maxPerSecond;
+
   @JsonPropertyDescription("The output compared. Default: the model's first output.")
   private String output;
 
@@ -20,6 +24,8 @@ public class ShadowSpec {
 
   public Double getShare() { return share; }
   public void setShare(Double share) { this.share = share; }
+  public Integer getMaxPerSecond() { return maxPerSecond; }
+  public void setMaxPerSecond(Integer maxPerSecond) { this.maxPerSecond = maxPerSecond; }
   public String getOutput() { return output; }
   public void setOutput(String output) { this.output = output; }
   public Double getTolerance() { return tolerance; }

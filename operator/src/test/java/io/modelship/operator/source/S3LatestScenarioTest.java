@@ -1,0 +1,132 @@
+package io.modelship.operator.source;
+
+import static io.modelship.operator.testing.OperatorHarness.NAMESPACE;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.modelship.operator.api.spec.TrackingSpec;
+import io.modelship.operator.api.status.Phase;
+import io.modelship.operator.revision.PodContract;
+import io.modelship.operator.testing.ModelDeployments;
+import io.modelship.operator.testing.OperatorHarness;
+import java.net.URI;
+import java.time.Duration;
+import java.util.List;
+import org.gaul.s3proxy.AuthenticationType;
+import org.gaul.s3proxy.S3Proxy;
+import org.jclouds.ContextBuilder;
+import org.jclouds.blobstore.BlobStore;
+import org.jclouds.blobstore.BlobStoreContext;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code s3: {uri: s3://bucket/prefix/, version: latest}} against a real S3 protocol server (S3Proxy): the
+ * operator lists the version folders, pins the highest (numbers as numbers), and starts a canary when a higher one
+ * appears; a lower one appearing changes nothing.
+ */
+class S3LatestScenarioTest {
+  private static final String ACCESS_KEY = "operator-test-access";
+  private static final String SECRET_KEY = "operator-test-secret-never-logged";
+  private static final Duration TIMEOUT = Duration.ofSeconds(30);
+  private BlobStoreContext context;
+  private BlobStore blobs;
+  private S3Proxy proxy;
+  private String endpoint;
+  private OperatorHarness k8s;
+
+  @BeforeEach
+  void start() throws Exception {
+    context = ContextBuilder.newBuilder("transient").credentials("identity", "credential").build(BlobStoreContext.class);
+    blobs = context.getBlobStore();
+    proxy = S3Proxy.builder().blobStore(blobs).endpoint(URI.create("http://127.0.0.1:0"))
+        .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS_KEY, SECRET_KEY).ignoreUnknownHeaders(true).build();
+    proxy.start();
+    await().atMost(TIMEOUT).until(() -> "STARTED".equals(proxy.getState()));
+    endpoint = "http://127.0.0.1:" + proxy.getPort();
+    blobs.createContainerInLocation(null, "models");
+    k8s = new OperatorHarness().start();
+    k8s.client.resource(new SecretBuilder().withNewMetadata().withName("s3-creds").withNamespace(NAMESPACE).endMetadata()
+        .addToStringData("AWS_ACCESS_KEY_ID", ACCESS_KEY).addToStringData("AWS_SECRET_ACCESS_KEY", SECRET_KEY).build())
+        .create();
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    if (k8s != null) {
+      k8s.close();
+    }
+    if (proxy != null) {
+      proxy.stop();
+    }
+    if (context != null) {
+      context.close();
+    }
+  }
+
+  private void put(String key) {
+    byte[] bytes = key.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    blobs.putBlob("models", blobs.blobBuilder(key).payload(bytes).contentLength(bytes.length).build());
+  }
+
+  @Test
+  void theHighestVersionFolderServesAndAHigherOneStartsACanary() {
+    put("iris/2/model.onnx");
+    put("iris/9/model.onnx");
+    put("iris/README.txt"); // a file beside the versions is not a version
+    var mdep = ModelDeployments.steps(ModelDeployments.s3("iris", "s3://models/iris/"), 100, null);
+    var s3 = mdep.getSpec().getModel().getSource().getS3();
+    s3.setVersion("latest");
+    s3.setEndpoint(endpoint);
+    s3.setCredentialsSecret("s3-creds");
+    var tracking = new TrackingSpec();
+    tracking.setInterval("10s");
+    mdep.getSpec().getModel().getSource().setTracking(tracking);
+    k8s.create(mdep);
+
+    String v9 = k8s.awaitOtherRevision("iris", "");
+    assertThat(source(v9)).isEqualTo("s3://models/iris/9/");
+    k8s.autoReady(v9);
+    await().atMost(TIMEOUT).untilAsserted(() -> {
+      assertThat(k8s.phase("iris")).isEqualTo(Phase.Stable);
+      assertThat(k8s.status("iris").getTracking().getVersion()).isEqualTo("9");
+    });
+    assertThat(k8s.status("iris").getTracking().getSource()).isEqualTo("s3://models/iris/ (latest)");
+
+    put("iris/10/model.onnx"); // 10 after 9: numbers compare as numbers
+    k8s.clock.advance(Duration.ofSeconds(12));
+    String v10 = k8s.awaitOtherRevision("iris", v9);
+    assertThat(source(v10)).isEqualTo("s3://models/iris/10/");
+    assertThat(source(v9)).as("the stable revision stays pinned").isEqualTo("s3://models/iris/9/");
+    k8s.autoReady(v10);
+    await().atMost(TIMEOUT).untilAsserted(() -> assertThat(k8s.status("iris").getStable().getRevision())
+        .isEqualTo(v10.substring(v10.lastIndexOf('-') + 1)));
+
+    put("iris/3/model.onnx"); // a lower version appearing moves nothing
+    k8s.clock.advance(Duration.ofSeconds(12));
+    await().atMost(TIMEOUT).untilAsserted(() ->
+        assertThat(k8s.status("iris").getTracking().getReadAt()).isEqualTo(k8s.clock.instant().truncatedTo(
+            java.time.temporal.ChronoUnit.SECONDS).toString()));
+    assertThat(k8s.deployments()).extracting(d -> d.getMetadata().getName()).containsExactly(v10);
+    assertThat(k8s.status("iris").getTracking().getVersion()).isEqualTo("10");
+  }
+
+  @Test
+  void highestVersionOrder() {
+    assertThat(S3Versions.highest(List.of("2", "10", "9"))).contains("10");
+    assertThat(S3Versions.highest(List.of("v1.2.0", "v1.10.0", "v1.9.3"))).contains("v1.10.0");
+    assertThat(S3Versions.highest(List.of("1.2.0-rc1", "1.2.0"))).contains("1.2.0");
+    assertThat(S3Versions.highest(List.of("2024-01-05", "2024-11-30"))).contains("2024-11-30");
+    assertThat(S3Versions.highest(List.of())).isEmpty();
+  }
+
+  private String source(String deployment) {
+    Deployment d = k8s.deployment(deployment).orElseThrow(() -> new AssertionError(deployment + " is gone"));
+    return d.getSpec().getTemplate().getSpec().getInitContainers().stream()
+        .filter(c -> PodContract.FETCH_CONTAINER.equals(c.getName())).flatMap(c -> c.getEnv().stream())
+        .filter(e -> "MODELSHIP_SOURCE".equals(e.getName())).map(e -> e.getValue()).findFirst().orElseThrow();
+  }
+}
