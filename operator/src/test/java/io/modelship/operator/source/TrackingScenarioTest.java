@@ -127,6 +127,43 @@ class TrackingScenarioTest {
   }
 
   @Test
+  void aRolledBackVersionIsNotTriedAgainUntilTheAliasMovesOn() throws Exception {
+    registerVersions("flaky", 3);
+    alias("flaky", "champion", 1);
+    k8s.create(tracking("flaky"));
+    String v1 = k8s.awaitOtherRevision("flaky", "");
+    k8s.autoReady(v1);
+    await().atMost(TIMEOUT).until(() -> k8s.phase("flaky") == Phase.Stable);
+
+    alias("flaky", "champion", 2);
+    k8s.analysis.answerDecisiveFail();
+    k8s.clock.advance(INTERVAL.plusSeconds(2));
+    String v2 = k8s.awaitOtherRevision("flaky", v1);
+    k8s.autoReady(v2);
+    await().atMost(TIMEOUT).untilAsserted(() -> assertThat(k8s.status("flaky").getHistory()).first()
+        .satisfies(h -> assertThat(h.getOutcome()).isEqualTo(Outcome.RolledBack)));
+    await("tags on version 2").atMost(TIMEOUT).untilAsserted(() ->
+        assertThat(tags("flaky", 2)).containsEntry(RegistryWriteBack.OUTCOME, "rolled-back"));
+    k8s.analysis.answer(io.modelship.operator.api.status.GateResultStatus.Verdict.Pass);
+
+    // The alias still names version 2: reads go on, and nothing is deployed again.
+    Instant read = Instant.parse(trackingOf("flaky").getReadAt());
+    k8s.clock.advance(INTERVAL.plusSeconds(2));
+    await().atMost(TIMEOUT).untilAsserted(() ->
+        assertThat(Instant.parse(trackingOf("flaky").getReadAt())).isAfter(read));
+    k8s.awaitReconciliations(3);
+    await().atMost(TIMEOUT).untilAsserted(() ->
+        assertThat(k8s.deployments()).extracting(d -> d.getMetadata().getName()).containsExactly(v1));
+    assertThat(k8s.status("flaky").getStable().getRevision()).isEqualTo(v1.substring(v1.lastIndexOf('-') + 1));
+
+    alias("flaky", "champion", 3);
+    k8s.clock.advance(INTERVAL.plusSeconds(2));
+    String v3 = k8s.awaitOtherRevision("flaky", v1);
+    assertThat(v3).isNotEqualTo(v2);
+    assertThat(fetchEnv(v3)).containsEntry("MODELSHIP_MLFLOW_VERSION", "3");
+  }
+
+  @Test
   void aVersionThatIsNotReadyIsIgnoredUntilItIs() throws Exception {
     registerVersions("pending", 2);
     alias("pending", "champion", 1);
