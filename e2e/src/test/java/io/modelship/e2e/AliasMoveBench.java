@@ -18,7 +18,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * How long after an MLflow alias moves the canary's first pod is created, at the default tracking interval (30 s,
- * plus up to 3 s of jitter), over {@code bench.moves} moves (default 10), on the real cluster with a real
+ * plus up to 3 s of jitter), over {@code bench.moves} moves (default 10) made at random points of the cycle, on the
+ * real cluster with a real
  * {@code mlflow server} on the node. Run by {@code bench/alias-move.sh}; not a test (surefire runs it only when
  * named); writes results.md to {@code bench.out}.
  */
@@ -58,7 +59,13 @@ class AliasMoveBench {
       await().atMost(Duration.ofMinutes(3)).until(() -> mdep.phase() == Phase.Stable);
       List<long[]> results = new ArrayList<>();
       try (Traffic traffic = new Traffic(mdep.clusterIp(), "tracked", BODY, 20, 8)) {
+        java.util.Random phase = new java.util.Random(11);
         for (int v = 2; v <= moves + 1; v++) {
+          // At a random point of the tracking cycle: moving right after the last promotion would always land at
+          // the same phase of it, and measure that phase rather than the interval.
+          long wait = phase.nextInt(33_000);
+          long until = System.nanoTime() + wait * 1_000_000;
+          await().atMost(Duration.ofSeconds(40)).pollInterval(Duration.ofMillis(100)).until(() -> System.nanoTime() >= until);
           List<String> before = mdep.revisionDeployments();
           long moved = System.nanoTime();
           alias(mlflow, v);

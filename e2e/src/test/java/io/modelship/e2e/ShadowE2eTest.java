@@ -91,6 +91,83 @@ class ShadowE2eTest {
     }
   }
 
+  /**
+   * The hard case: a new version that disagrees with the stable one on one row in ten, below a 95% bar. The
+   * request body holds ten rows chosen (with ONNX Runtime, in this JVM) so that the two models agree on nine.
+   */
+  @Test
+  void aCanaryThatDisagreesOnOneRowInTenIsRolledBack() throws Exception {
+    Mlp stableModel = new Mlp(4, 16, 1, 3, 81);
+    Mlp canaryModel = new Mlp(4, 16, 1, 3, 82);
+    String body = tenRowsAgreeingOnNine(stableModel, canaryModel);
+    String v1 = store.putMlp("tenth/1", stableModel);
+    cluster.client().resource(Specs.shadowThenFull(Specs.s3(NAMESPACE, "tenth", store, v1, 2), "1m", 0.95, 200))
+        .create();
+    var mdep = new Mdeps(cluster, NAMESPACE, "tenth");
+    await("v1 stable").atMost(Duration.ofMinutes(3)).untilAsserted(() -> assertThat(mdep.phase()).isEqualTo(Phase.Stable));
+
+    try (Traffic traffic = new Traffic(mdep.clusterIp(), "tenth", body, 20, 16)) {
+      mdep.newSource(store.putMlp("tenth/2", canaryModel));
+      Instant[] reached = new Instant[1];
+      Double[] seen = new Double[1];
+      await("rolled back").atMost(Duration.ofMinutes(3)).untilAsserted(() -> {
+        var status = mdep.status();
+        if (reached[0] == null && status.getCanary() != null && status.getCanary().getStepReachedAt() != null) {
+          reached[0] = Instant.now();
+        }
+        agreement(mdep).ifPresent(v -> seen[0] = v);
+        assertThat(status.getHistory()).first().satisfies(h -> {
+          assertThat(h.getOutcome()).isEqualTo(Outcome.RolledBack);
+          assertThat(h.getReason()).contains("predictionAgreement");
+        });
+      });
+      RealCluster.progress("canary disagreeing on 1 row in 10: agreement %s, rolled back %d s after its shadow pod was ready"
+          .formatted(seen[0], reached[0] == null ? -1 : Duration.between(reached[0], Instant.now()).toSeconds()));
+      assertThat(seen[0]).isCloseTo(0.9, org.assertj.core.data.Offset.offset(0.01));
+      assertThat(traffic.failures()).as("client-visible failures: %s", traffic.failureSamples()).isZero();
+    }
+  }
+
+  /** A V2 body of ten rows on which the two models' top-1 answers agree nine times. */
+  private static String tenRowsAgreeingOnNine(Mlp a, Mlp b) throws Exception {
+    float[][] candidates = io.modelship.server.onnx.OnnxModels.mlpInputs(a, 400, 5);
+    java.nio.file.Path dirA = java.nio.file.Files.createTempDirectory("mlp-a");
+    java.nio.file.Path dirB = java.nio.file.Files.createTempDirectory("mlp-b");
+    float[][] outA;
+    float[][] outB;
+    try (var ra = new io.modelship.server.onnx.OnnxReference(io.modelship.server.onnx.OnnxModels.writeMlp(dirA, a));
+        var rb = new io.modelship.server.onnx.OnnxReference(io.modelship.server.onnx.OnnxModels.writeMlp(dirB, b))) {
+      outA = ra.runFloat(Mlp.INPUT, candidates);
+      outB = rb.runFloat(Mlp.INPUT, candidates);
+    }
+    java.util.List<float[]> agree = new java.util.ArrayList<>();
+    java.util.List<float[]> differ = new java.util.ArrayList<>();
+    for (int i = 0; i < candidates.length; i++) {
+      (argmax(outA[i]) == argmax(outB[i]) ? agree : differ).add(candidates[i]);
+    }
+    if (agree.size() < 9 || differ.isEmpty()) {
+      throw new IllegalStateException("the two models agree on %d and differ on %d rows: pick other seeds"
+          .formatted(agree.size(), differ.size()));
+    }
+    StringBuilder data = new StringBuilder();
+    for (int i = 0; i < 10; i++) {
+      for (float v : i < 9 ? agree.get(i) : differ.get(0)) {
+        data.append(data.length() == 0 ? "" : ",").append(v);
+      }
+    }
+    return "{\"inputs\":[{\"name\":\"input\",\"shape\":[10,4],\"datatype\":\"FP32\",\"data\":[" + data + "]}]}";
+  }
+
+  private static int argmax(float[] row) {
+    int best = 0;
+    for (int i = 1; i < row.length; i++) {
+      if (row[i] > row[best]) {
+        best = i;
+      }
+    }
+    return best;
+  }
+
   private static java.util.Optional<Double> agreement(Mdeps mdep) {
     var canary = mdep.status().getCanary();
     if (canary == null) {
