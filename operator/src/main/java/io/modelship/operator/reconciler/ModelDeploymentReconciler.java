@@ -188,8 +188,8 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment> {
     Transition decision = PhaseHandlers.next(view);
 
     // 4. Record, before anything changes, so a restart resumes from the decision.
-    var status = tracked(statuses.decided(previous, decision, view), previous, pin);
-    StatusRecorder.record(mdep, context, previous, status, notes(decision.notes, pin), events);
+    var status = statuses.tracked(statuses.decided(previous, decision, view), previous, pin);
+    StatusRecorder.record(mdep, context, previous, status, StatusAggregator.notes(decision.notes, pin), events);
     metrics.record(mdep, previous, status, evaluated.get(), now);
     if (decision.ended != null) {
       analysis.forget(mdep.getMetadata().getNamespace(), mdep.getMetadata().getName());
@@ -208,7 +208,8 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment> {
       return notDeployable(mdep, context, status, stable, "ApiRefused", refused.get(), events, pin);
     }
     Commands.consume(client, mdep, commands);
-    mirror(pinned, client, status, decision, stable);
+    shadows.follow(client, pinned, Optional.ofNullable(status.getCanary()).map(c -> c.getRevision()),
+        decision.ended != null, stable.map(ObservedRevision::pods).orElse(List.of()));
 
     boolean rolling = status.getCanary() != null || status.getPhase() == Phase.RollingBack;
     Optional<Duration> look = rolling ? Optional.of(nextLook(status, settings)) : Optional.empty();
@@ -218,45 +219,9 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment> {
         : UpdateControl.noUpdate();
   }
 
-  /**
-   * Shadow traffic: while a canary runs and the spec wants it, the stable pods mirror to the canary's Service;
-   * when the rollout ends, the stable pods that remain (a rollback's) are told to stop.
-   */
-  private void mirror(ModelDeployment pinned, KubernetesClient client, ModelDeploymentStatus status,
-      Transition decision, Optional<ObservedRevision> stable) {
-    var shadow = RolloutSettings.shadowOf(pinned.getSpec());
-    List<io.fabric8.kubernetes.api.model.Pod> stablePods = stable.map(ObservedRevision::pods).orElse(List.of());
-    if (shadow.isPresent() && status.getCanary() != null) {
-      shadows.sync(client, pinned, stablePods,
-          Optional.of(ShadowControl.Target.of(pinned, status.getCanary().getRevision(), shadow.get())), false);
-    } else if (decision.ended != null) {
-      shadows.sync(client, pinned, stablePods, Optional.empty(), shadow.isPresent());
-    }
-  }
-
   private static java.util.function.BiFunction<String, String, Optional<io.fabric8.kubernetes.api.model.Secret>> secrets(
       KubernetesClient client) {
     return (ns, name) -> Optional.ofNullable(client.secrets().inNamespace(ns).withName(name).get());
-  }
-
-  /** A status with what the tracker read: status.tracking and the SourceTracked condition. */
-  private ModelDeploymentStatus tracked(ModelDeploymentStatus status, ModelDeploymentStatus previous,
-      SourceTracker.Pin pin) {
-    status.setTracking(pin.tracking());
-    if (pin.condition() != null) {
-      status.setConditions(new Conditions(previous.getConditions(), StatusAggregator.generation(pin.effective()), clock)
-          .keep(status.getConditions())
-          .set(SourceTracker.CONDITION, pin.condition()[0], pin.condition()[1], pin.condition()[2])
-          .build());
-    }
-    return status;
-  }
-
-  private static List<Transition.Note> notes(List<Transition.Note> decided, SourceTracker.Pin pin) {
-    List<Transition.Note> all = new ArrayList<>();
-    pin.notes().forEach(n -> all.add(new Transition.Note(n.warning(), n.reason(), n.message())));
-    all.addAll(decided);
-    return all;
   }
 
   /**
@@ -295,8 +260,8 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment> {
   private UpdateControl<ModelDeployment> notDeployable(ModelDeployment mdep, Context<ModelDeployment> context,
       ModelDeploymentStatus previous, Optional<ObservedRevision> stable, String reason, String message,
       EventRecorder events, SourceTracker.Pin pin) {
-    var status = tracked(statuses.notDeployable(mdep, previous, stable, reason, message), previous, pin);
-    StatusRecorder.record(mdep, context, previous, status, notes(List.of(), pin), events);
+    var status = statuses.tracked(statuses.notDeployable(mdep, previous, stable, reason, message), previous, pin);
+    StatusRecorder.record(mdep, context, previous, status, StatusAggregator.notes(List.of(), pin), events);
     // Fixing it may take an object we do not watch (a Secret, a PriorityClass): look again in a while.
     return UpdateControl.<ModelDeployment>noUpdate()
         .rescheduleAfter(earliest(Optional.of(config.specRecheck()), pin.nextRead()).orElseThrow());

@@ -23,6 +23,7 @@ import io.modelship.operator.rollout.RolloutView;
 import io.modelship.operator.rollout.TrafficPlan;
 import io.modelship.operator.rollout.TrafficSplit;
 import io.modelship.operator.rollout.Transition;
+import io.modelship.operator.source.SourceTracker;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -168,6 +169,26 @@ final class StatusAggregator {
     conditions.set(DEGRADED, stable.isPresent() ? TRUE : FALSE, reason, message);
     status.setConditions(conditions.build());
     return status;
+  }
+
+  /** The status with what the source tracker read: status.tracking and the SourceTracked condition. */
+  ModelDeploymentStatus tracked(ModelDeploymentStatus status, ModelDeploymentStatus previous, SourceTracker.Pin pin) {
+    status.setTracking(pin.tracking());
+    if (pin.condition() != null) {
+      status.setConditions(new Conditions(previous.getConditions(), generation(pin.effective()), clock)
+          .keep(status.getConditions())
+          .set(SourceTracker.CONDITION, pin.condition().status(), pin.condition().reason(), pin.condition().message())
+          .build());
+    }
+    return status;
+  }
+
+  /** The pass's Events: what the source tracker saw first (a moved alias starts the rollout), then the decision's. */
+  static List<Transition.Note> notes(List<Transition.Note> decided, SourceTracker.Pin pin) {
+    List<Transition.Note> all = new ArrayList<>();
+    pin.notes().forEach(n -> all.add(new Transition.Note(n.warning(), n.reason(), n.message())));
+    all.addAll(decided);
+    return all;
   }
 
   private static String describe(String uri, String version, String digest) {

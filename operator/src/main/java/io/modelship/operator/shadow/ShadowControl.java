@@ -11,6 +11,7 @@ import io.modelship.operator.api.spec.ShadowSpec;
 import io.modelship.operator.resources.AdminToken;
 import io.modelship.operator.revision.PodContract;
 import io.modelship.operator.revision.Revision;
+import io.modelship.operator.rollout.RolloutSettings;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -149,6 +150,20 @@ public final class ShadowControl implements AutoCloseable {
           inFlight.remove(uid);
         }
       });
+    }
+  }
+
+  /**
+   * What a pass asks of the stable pods: while a canary runs and the spec wants shadow traffic, mirror to it;
+   * when a rollout has just ended, stop (the stable pods that remain are a rollback's).
+   */
+  public void follow(KubernetesClient client, ModelDeployment pinned, Optional<String> canaryRevision, boolean ended,
+      List<Pod> stablePods) {
+    Optional<ShadowSpec> shadow = RolloutSettings.shadowOf(pinned.getSpec());
+    if (shadow.isPresent() && canaryRevision.isPresent()) {
+      sync(client, pinned, stablePods, Optional.of(Target.of(pinned, canaryRevision.get(), shadow.get())), false);
+    } else if (ended) {
+      sync(client, pinned, stablePods, Optional.empty(), shadow.isPresent());
     }
   }
 

@@ -48,7 +48,10 @@ public final class SourceTracker {
    * @param nextRead when to look again, for a tracked source
    */
   public record Pin(ModelDeployment effective, TrackingStatus tracking, Optional<String> unresolved,
-      String[] condition, List<Note> notes, Optional<Duration> nextRead) {}
+      Condition condition, List<Note> notes, Optional<Duration> nextRead) {}
+
+  /** The SourceTracked condition: True (Pinned) or False with the reason and a message a person can act on. */
+  public record Condition(String status, String reason, String message) {}
 
   public record Note(boolean warning, String reason, String message) {}
 
@@ -159,15 +162,15 @@ public final class SourceTracker {
     }
     if (tracking.getVersion() == null) {
       String why = "%s cannot be resolved to a READY version: %s".formatted(source, tracking.getMessage());
-      return new Pin(mdep, tracking, Optional.of(why), new String[] {"False", "Unresolved", why}, notes,
+      return new Pin(mdep, tracking, Optional.of(why), new Condition("False", "Unresolved", why), notes,
           Optional.of(nextRead));
     }
-    String[] condition = tracking.getMessage() == null
-        ? new String[] {"True", "Pinned", "%s is version %s (read %s; next read %s)".formatted(
-            source, tracking.getVersion(), tracking.getReadAt(), tracking.getNextReadAt())}
-        : new String[] {"False", (tracking.getFailures() != null && tracking.getFailures() > 0)
+    Condition condition = tracking.getMessage() == null
+        ? new Condition("True", "Pinned", "%s is version %s (read %s; next read %s)".formatted(
+            source, tracking.getVersion(), tracking.getReadAt(), tracking.getNextReadAt()))
+        : new Condition("False", (tracking.getFailures() != null && tracking.getFailures() > 0)
             ? "RegistryReadFailed" : "VersionNotReady",
-            "%s; version %s stays pinned and keeps serving".formatted(tracking.getMessage(), tracking.getVersion())};
+            "%s; version %s stays pinned and keeps serving".formatted(tracking.getMessage(), tracking.getVersion()));
     return new Pin(moving.pinned(tracking.getVersion()), tracking, Optional.empty(), condition, notes,
         Optional.of(nextRead));
   }
