@@ -208,7 +208,9 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment> {
       return notDeployable(mdep, context, status, stable, "ApiRefused", refused.get(), events, pin);
     }
     Commands.consume(client, mdep, commands);
-    shadows.follow(client, pinned, Optional.ofNullable(status.getCanary()).map(c -> c.getRevision()),
+    // Mirroring starts once the canary has a ready pod: requests sent before would only fail.
+    shadows.follow(client, pinned, Optional.ofNullable(status.getCanary())
+            .filter(c -> c.getReadyReplicas() != null && c.getReadyReplicas() > 0).map(c -> c.getRevision()),
         decision.ended != null, stable.map(ObservedRevision::pods).orElse(List.of()));
 
     boolean rolling = status.getCanary() != null || status.getPhase() == Phase.RollingBack;

@@ -35,7 +35,7 @@ import org.slf4j.LoggerFactory;
  * {@code modelship_shadow_mean_abs_diff}, {@code modelship_shadow_max_rel_diff} and
  * {@code modelship_shadow_requests_total{outcome=compared|failed|dropped|limited|paused|skipped}}: limited
  * past the per-second cap, paused while a target that failed five times in a row is left alone (1 s, doubling
- * up to 30 s), so a dead or refusing canary costs no connection attempt per request.
+ * up to 8 s), so a dead or refusing canary costs no connection attempt per request.
  */
 public final class ShadowMirror implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ShadowMirror.class);
@@ -44,9 +44,12 @@ public final class ShadowMirror implements AutoCloseable {
   static final int DEFAULT_CAPACITY = 256;
   /** Bodies kept waiting for the mirror, at most: a burst of large requests cannot take the heap. */
   static final long DEFAULT_MAX_QUEUED_BYTES = 32L * 1024 * 1024;
-  /** Failures in a row after which the target is left alone for a while (1 s, doubling up to 30 s). */
+  /**
+   * Failures in a row after which the target is left alone for a while: 1 s, doubling up to 8 s, short enough
+   * that a canary that was briefly unreachable is judged again within seconds.
+   */
   static final int FAILURES_BEFORE_PAUSE = 5;
-  static final long MAX_PAUSE_NANOS = TimeUnit.SECONDS.toNanos(30);
+  static final long MAX_PAUSE_NANOS = TimeUnit.SECONDS.toNanos(8);
 
   /**
    * Where mirrored requests go and how they are judged.
@@ -183,7 +186,7 @@ public final class ShadowMirror implements AutoCloseable {
   private void failed() {
     long inRow = failuresInRow.incrementAndGet();
     if (inRow >= FAILURES_BEFORE_PAUSE) {
-      long pause = Math.min(MAX_PAUSE_NANOS, TimeUnit.SECONDS.toNanos(1) << Math.min(inRow - FAILURES_BEFORE_PAUSE, 5));
+      long pause = Math.min(MAX_PAUSE_NANOS, TimeUnit.SECONDS.toNanos(1) << Math.min(inRow - FAILURES_BEFORE_PAUSE, 3));
       pausedUntil = System.nanoTime() + pause;
     }
   }
