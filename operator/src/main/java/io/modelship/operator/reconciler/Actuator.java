@@ -53,12 +53,10 @@ final class Actuator {
       int canaryReady = canaryObserved.map(ObservedRevision::readyReplicas).orElse(0);
       int stablePods = Optional.ofNullable(observed.get(stableHash)).map(ObservedRevision::podsHoldingResources).orElse(0);
       var plan = TrafficPlan.forWeight(n, weight, settings.surge(), canaryReady, stablePods);
-      // A shadow step's canary pod serves no client: the stable revision keeps every pod it can (in swap mode the
-      // canary's pod, and its GPU, still come from it) and the client Service selects the stable pods alone.
+      // A shadow step's canary pod serves no client: the client Service selects the stable pods alone.
       boolean shadow = decision.phase != Phase.Promoting && settings.step(decision.canary.getStep()).shadow();
-      int stableReplicas = shadow && settings.surge() > 0 ? n : plan.stableReplicas();
       // Stable shrinks first: in swap mode the canary's GPUs come from it.
-      scale(applier, observed.get(stableHash), stableReplicas, context);
+      scale(applier, observed.get(stableHash), plan.stableReplicas(), context);
       applier.apply(RevisionDeployment.desired(mdep, target, plan.canaryReplicas()),
           canaryObserved.map(ObservedRevision::deployment), context);
       live.add(stableHash);

@@ -16,7 +16,7 @@ public record TrafficPlan(int canaryReplicas, int stableReplicas, int canaryTarg
 
   /**
    * @param replicas the spec's pod budget (N)
-   * @param weight requested canary weight in percent
+   * @param weight requested canary weight in percent; 0 is a shadow step (one canary pod that no client reaches)
    * @param surge extra pods allowed; 0 is swap mode
    * @param canaryReady canary pods ready now
    * @param stablePods stable pods that exist now (not yet terminated), ready or not
@@ -32,7 +32,8 @@ public record TrafficPlan(int canaryReplicas, int stableReplicas, int canaryTarg
     }
     int ready = Math.min(canaryReady, target);
     int canary = Math.min(target, ready + surge);
-    return new TrafficPlan(canary, n - ready, target);
+    // Weight 0 is a shadow step: its one canary pod serves no client, so the stable revision gives up nothing.
+    return new TrafficPlan(canary, weight == 0 ? n : n - ready, target);
   }
 
   /** True when the canary has every pod this step asks for, ready. */

@@ -25,6 +25,18 @@ class TrafficPlanTest {
   }
 
   @Test
+  void aShadowStepRunsOneCanaryPodBesideEveryStablePodOrTakesOneInSwapMode() {
+    var waiting = TrafficPlan.forWeight(4, 0, 1, 0, 4);
+    assertThat(waiting.canaryReplicas()).isEqualTo(1);
+    assertThat(waiting.stableReplicas()).isEqualTo(4);
+    var ready = TrafficPlan.forWeight(4, 0, 1, 1, 4);
+    assertThat(ready.stableReplicas()).as("a ready shadow pod replaces no stable pod").isEqualTo(4);
+    assertThat(ready.reached(1)).isTrue();
+    var swap = TrafficPlan.forWeight(4, 0, 0, 0, 4);
+    assertThat(swap.stableReplicas()).as("swap mode: the canary's pod comes from the stable revision").isEqualTo(3);
+  }
+
+  @Test
   void podsInFlightNeverExceedTheBudgetPlusSurge() {
     for (int n = 1; n <= 12; n++) {
       for (int surge = 1; surge <= 3; surge++) {
