@@ -62,16 +62,18 @@ class ShadowControlTest {
         var spec = new ShadowSpec();
         spec.setShare(0.5);
         toServer.sync(api.client, mdep, List.of(pod), Optional.of(ShadowControl.Target.of(mdep, "c1", spec)), false);
-        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(shadow(server.port(), token))
+        // The server takes the order before the control records its answer: wait for both.
+        await().atMost(Duration.ofSeconds(20)).until(() -> toServer.mirroring("pod-1"));
+        assertThat(shadow(server.port(), token))
             .contains("\"enabled\":true").contains("\"target\":\"http://iris-c1.ml.svc\"")
-            .contains("\"version\":\"c1\"").contains("\"share\":0.5"));
+            .contains("\"version\":\"c1\"").contains("\"share\":0.5");
         long calls = toServer.calls();
         toServer.sync(api.client, mdep, List.of(pod), Optional.of(ShadowControl.Target.of(mdep, "c1", spec)), false);
         assertThat(toServer.calls()).as("an acknowledged order is not sent again").isEqualTo(calls);
 
         toServer.sync(api.client, mdep, List.of(pod), Optional.empty(), false);
-        await().atMost(Duration.ofSeconds(20)).untilAsserted(() ->
-            assertThat(shadow(server.port(), token)).isEqualTo("{\"enabled\":false}"));
+        await().atMost(Duration.ofSeconds(20)).until(() -> !toServer.mirroring("pod-1"));
+        assertThat(shadow(server.port(), token)).isEqualTo("{\"enabled\":false}");
         toServer.close();
       } finally {
         server.shutdown();
