@@ -12,13 +12,12 @@ import io.modelship.operator.resources.AdminToken;
 import io.modelship.operator.revision.PodContract;
 import io.modelship.operator.revision.Revision;
 import io.modelship.operator.rollout.RolloutSettings;
+import io.modelship.operator.source.SecretValues;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -71,7 +70,7 @@ public final class ShadowControl implements AutoCloseable {
   private final int port;
   private final HttpClient http =
       HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(2)).build();
-  private final ExecutorService calls = Executors.newFixedThreadPool(2, r -> {
+  private final ExecutorService workers = Executors.newFixedThreadPool(2, r -> {
     Thread t = new Thread(r, "shadow-control");
     t.setDaemon(true);
     return t;
@@ -81,7 +80,7 @@ public final class ShadowControl implements AutoCloseable {
   private final Set<String> inFlight = ConcurrentHashMap.newKeySet();
   /** Tokens by ModelDeployment, read once from their Secret. */
   private final Map<String, String> tokens = new ConcurrentHashMap<>();
-  private final AtomicLong made = new AtomicLong();
+  private final AtomicLong callsMade = new AtomicLong();
 
   public ShadowControl() {
     this(PodContract.HTTP_PORT);
@@ -133,7 +132,7 @@ public final class ShadowControl implements AutoCloseable {
         }
       }
       String bearer = token.get();
-      calls.execute(() -> {
+      workers.execute(() -> {
         try {
           call(ip, bearer, want).ifPresentOrElse(status -> {
             if (status == 200) {
@@ -167,13 +166,18 @@ public final class ShadowControl implements AutoCloseable {
     }
   }
 
+  /** Whether the pod acknowledged an order to mirror (true) or has none (false): lets tests wait without sleeping. */
+  public boolean mirroring(String podUid) {
+    return acknowledged.containsKey(podUid);
+  }
+
   /** Calls made so far: lets tests wait without sleeping. */
   public long calls() {
-    return made.get();
+    return callsMade.get();
   }
 
   private Optional<Integer> call(String ip, String token, String body) {
-    made.incrementAndGet();
+    callsMade.incrementAndGet();
     String host = ip.contains(":") ? "[" + ip + "]" : ip;
     HttpRequest.Builder request = HttpRequest.newBuilder(
             URI.create("http://%s:%d/admin/shadow".formatted(host, port)))
@@ -204,14 +208,12 @@ public final class ShadowControl implements AutoCloseable {
     if (secret == null) {
       return Optional.empty();
     }
-    String value = secret.getData() != null && secret.getData().get(AdminToken.KEY) != null
-        ? new String(Base64.getDecoder().decode(secret.getData().get(AdminToken.KEY)), StandardCharsets.UTF_8)
-        : secret.getStringData() != null ? secret.getStringData().get(AdminToken.KEY) : null;
-    if (value == null) {
+    Optional<String> value = SecretValues.value(secret, AdminToken.KEY);
+    if (value.isEmpty()) {
       return Optional.empty();
     }
-    tokens.put(key, value.strip());
-    return Optional.of(value.strip());
+    tokens.put(key, value.get());
+    return value;
   }
 
   private static boolean ready(Pod pod) {
@@ -221,6 +223,6 @@ public final class ShadowControl implements AutoCloseable {
 
   @Override
   public void close() {
-    calls.shutdownNow();
+    workers.shutdownNow();
   }
 }

@@ -36,15 +36,8 @@ public class MlflowRegistry {
     }
   }
 
-  private final HttpClient http;
-
-  public MlflowRegistry() {
-    this(HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).version(HttpClient.Version.HTTP_1_1).build());
-  }
-
-  MlflowRegistry(HttpClient http) {
-    this.http = http;
-  }
+  private final HttpClient http =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).version(HttpClient.Version.HTTP_1_1).build();
 
   /** The version an alias points to now. */
   public ModelVersion byAlias(String trackingUri, Optional<String> authorization, String model, String alias)

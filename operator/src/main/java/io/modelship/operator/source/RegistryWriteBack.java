@@ -8,7 +8,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BiConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,7 +31,6 @@ public final class RegistryWriteBack implements AutoCloseable {
     t.setDaemon(true);
     return t;
   });
-  private final AtomicLong written = new AtomicLong();
 
   public RegistryWriteBack(MlflowRegistry registry) {
     this.registry = registry;
@@ -64,7 +62,6 @@ public final class RegistryWriteBack implements AutoCloseable {
     writer.execute(() -> {
       try {
         registry.tag(mlflow.getTrackingUri(), credentials.authorization(pinned, mlflow), mlflow.getName(), version, tags);
-        written.incrementAndGet();
         log.info("{}/{}: tagged MLflow model '{}' version {} {}={}", pinned.getMetadata().getNamespace(),
             pinned.getMetadata().getName(), mlflow.getName(), version, OUTCOME, tags.get(OUTCOME));
       } catch (MlflowRegistry.RegistryException e) {
@@ -75,11 +72,6 @@ public final class RegistryWriteBack implements AutoCloseable {
             pinned.getMetadata().getName(), e);
       }
     });
-  }
-
-  /** Versions tagged so far: lets tests wait without sleeping. */
-  public long written() {
-    return written.get();
   }
 
   @Override

@@ -81,11 +81,6 @@ public final class SourceTracker {
     ModelDeployment pinned(String version);
   }
 
-  /** Whether this spec's source moves by itself (and so is tracked). */
-  public static boolean tracked(ModelDeployment mdep) {
-    return aliasOf(mdep).isPresent() || latestOf(mdep).isPresent();
-  }
-
   private Optional<Moving> movingOf(ModelDeployment mdep) {
     Optional<MlflowSource> alias = aliasOf(mdep);
     if (alias.isPresent()) {
@@ -166,8 +161,7 @@ public final class SourceTracker {
           Optional.of(nextRead));
     }
     Condition condition = tracking.getMessage() == null
-        ? new Condition("True", "Pinned", "%s is version %s (read %s; next read %s)".formatted(
-            source, tracking.getVersion(), tracking.getReadAt(), tracking.getNextReadAt()))
+        ? new Condition("True", "Pinned", "%s is version %s".formatted(source, tracking.getVersion()))
         : new Condition("False", (tracking.getFailures() != null && tracking.getFailures() > 0)
             ? "RegistryReadFailed" : "VersionNotReady",
             "%s; version %s stays pinned and keeps serving".formatted(tracking.getMessage(), tracking.getVersion()));
@@ -225,12 +219,12 @@ public final class SourceTracker {
       return Optional.empty();
     }
     Optional<Secret> secret = secrets.apply(mdep.getMetadata().getNamespace(), source.getCredentialsSecret());
-    Optional<String> id = secret.flatMap(s -> value(s, "AWS_ACCESS_KEY_ID"));
-    Optional<String> key = secret.flatMap(s -> value(s, "AWS_SECRET_ACCESS_KEY"));
+    Optional<String> id = secret.flatMap(s -> SecretValues.value(s, "AWS_ACCESS_KEY_ID"));
+    Optional<String> key = secret.flatMap(s -> SecretValues.value(s, "AWS_SECRET_ACCESS_KEY"));
     if (id.isEmpty() || key.isEmpty()) {
       return Optional.empty();
     }
-    return Optional.of(new S3Versions.Keys(id.get(), key.get(), secret.flatMap(s -> value(s, "AWS_SESSION_TOKEN"))));
+    return Optional.of(new S3Versions.Keys(id.get(), key.get(), secret.flatMap(s -> SecretValues.value(s, "AWS_SESSION_TOKEN"))));
   }
 
   /** The Authorization header for the spec's credentials Secret, if it names one that holds credentials. */
@@ -239,24 +233,17 @@ public final class SourceTracker {
       return Optional.empty();
     }
     Optional<Secret> secret = secrets.apply(mdep.getMetadata().getNamespace(), mlflow.getCredentialsSecret());
-    Optional<String> token = secret.flatMap(s -> value(s, "MLFLOW_TRACKING_TOKEN"));
+    Optional<String> token = secret.flatMap(s -> SecretValues.value(s, "MLFLOW_TRACKING_TOKEN"));
     if (token.isPresent()) {
       return Optional.of("Bearer " + token.get());
     }
-    Optional<String> user = secret.flatMap(s -> value(s, "MLFLOW_TRACKING_USERNAME"));
-    Optional<String> password = secret.flatMap(s -> value(s, "MLFLOW_TRACKING_PASSWORD"));
+    Optional<String> user = secret.flatMap(s -> SecretValues.value(s, "MLFLOW_TRACKING_USERNAME"));
+    Optional<String> password = secret.flatMap(s -> SecretValues.value(s, "MLFLOW_TRACKING_PASSWORD"));
     if (user.isPresent() && password.isPresent()) {
       return Optional.of("Basic " + Base64.getEncoder().encodeToString(
           (user.get() + ":" + password.get()).getBytes(StandardCharsets.UTF_8)));
     }
     return Optional.empty();
-  }
-
-  private static Optional<String> value(Secret secret, String key) {
-    if (secret.getData() != null && secret.getData().get(key) != null) {
-      return Optional.of(new String(Base64.getDecoder().decode(secret.getData().get(key)), StandardCharsets.UTF_8).strip());
-    }
-    return secret.getStringData() != null ? Optional.ofNullable(secret.getStringData().get(key)) : Optional.empty();
   }
 
   /** The wait after the n-th failed read in a row: 5 s, 10 s, 20 s, ..., never more than the interval. */

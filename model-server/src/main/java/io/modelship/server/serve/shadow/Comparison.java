@@ -43,10 +43,11 @@ public record Comparison(long rows, long agreeing, double meanAbsDiff, double ma
     if (theirs == null) {
       return Optional.empty();
     }
-    List<Double> values = new ArrayList<>(mine.elementCount());
-    if (!flatten(theirs.path("data"), values) || values.size() != mine.elementCount()) {
+    List<Double> flat = new ArrayList<>(mine.elementCount());
+    if (!flatten(theirs.path("data"), flat) || flat.size() != mine.elementCount()) {
       return Optional.empty();
     }
+    double[] b = flat.stream().mapToDouble(Double::doubleValue).toArray();
     double[] a = new double[mine.elementCount()];
     for (int i = 0; i < a.length; i++) {
       Object e = mine.element(i);
@@ -61,16 +62,16 @@ public record Comparison(long rows, long agreeing, double meanAbsDiff, double ma
     double absSum = 0;
     double maxRel = 0;
     for (int i = 0; i < a.length; i++) {
-      double diff = Math.abs(a[i] - values.get(i));
+      double diff = Math.abs(a[i] - b[i]);
       absSum += diff;
       maxRel = Math.max(maxRel, diff / Math.max(Math.abs(a[i]), 1e-12));
     }
     for (int r = 0; r < rows; r++) {
       int from = r * width;
       if (width == 1) {
-        double diff = Math.abs(a[from] - values.get(from));
+        double diff = Math.abs(a[from] - b[from]);
         agreeing += diff <= tolerance * Math.max(1.0, Math.abs(a[from])) ? 1 : 0;
-      } else if (argmax(a, from, width) == argmax(values, from, width)) {
+      } else if (argmax(a, from, width) == argmax(b, from, width)) {
         agreeing++;
       }
     }
@@ -81,16 +82,6 @@ public record Comparison(long rows, long agreeing, double meanAbsDiff, double ma
     int best = from;
     for (int i = from + 1; i < from + width; i++) {
       if (v[i] > v[best]) {
-        best = i;
-      }
-    }
-    return best - from;
-  }
-
-  private static int argmax(List<Double> v, int from, int width) {
-    int best = from;
-    for (int i = from + 1; i < from + width; i++) {
-      if (v.get(i) > v.get(best)) {
         best = i;
       }
     }
