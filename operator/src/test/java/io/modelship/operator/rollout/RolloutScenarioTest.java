@@ -564,15 +564,14 @@ class RolloutScenarioTest {
   }
 
   private List<Event> events(String name) {
-    return k8s.client.v1().events().inNamespace(NAMESPACE).list().getItems().stream()
-        .filter(e -> name.equals(e.getInvolvedObject().getName())).toList();
+    return k8s.events(name);
   }
 
   private List<String> reasons(String name) {
-    return events(name).stream().map(Event::getReason).toList();
+    return k8s.reasons(name);
   }
 
   private List<String> warnings(String name) {
-    return events(name).stream().filter(e -> "Warning".equals(e.getType())).map(Event::getReason).toList();
+    return k8s.warnings(name);
   }
 }

@@ -7,14 +7,8 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.Event;
-import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.modelship.operator.api.ModelDeployment;
-import io.modelship.operator.api.spec.MlflowSource;
-import io.modelship.operator.api.spec.ModelDeploymentSpec;
-import io.modelship.operator.api.spec.ModelSource;
-import io.modelship.operator.api.spec.ModelSpec;
-import io.modelship.operator.api.spec.TrackingSpec;
 import io.modelship.operator.api.status.HistoryEntry.Outcome;
 import io.modelship.operator.api.status.Phase;
 import io.modelship.operator.api.status.TrackingStatus;
@@ -96,7 +90,7 @@ class TrackingScenarioTest {
       assertThat(condition("fraud").getStatus()).isEqualTo("True");
     });
     assertThat(trackingOf("fraud").getSource()).isEqualTo("models:/fraud@champion");
-    assertThat(reasons("fraud")).contains("SourcePinned");
+    assertThat(k8s.reasons("fraud")).contains("SourcePinned");
 
     alias("fraud", "champion", 2);
     Instant moved = k8s.clock.instant();
@@ -108,7 +102,7 @@ class TrackingScenarioTest {
     await().atMost(TIMEOUT).untilAsserted(() -> {
       assertThat(trackingOf("fraud").getVersion()).isEqualTo("2");
       assertThat(Instant.parse(trackingOf("fraud").getReadAt())).isAfter(moved);
-      assertThat(reasons("fraud")).contains("AliasMoved");
+      assertThat(k8s.reasons("fraud")).contains("AliasMoved");
     });
     assertThat(messages("fraud", "AliasMoved")).singleElement().asString()
         .contains("models:/fraud@champion moved from version 1 to version 2");
@@ -128,12 +122,7 @@ class TrackingScenarioTest {
 
   @Test
   void aRolledBackVersionIsNotTriedAgainUntilTheAliasMovesOn() throws Exception {
-    registerVersions("flaky", 3);
-    alias("flaky", "champion", 1);
-    k8s.create(tracking("flaky"));
-    String v1 = k8s.awaitOtherRevision("flaky", "");
-    k8s.autoReady(v1);
-    await().atMost(TIMEOUT).until(() -> k8s.phase("flaky") == Phase.Stable);
+    String v1 = stableOnVersion1("flaky", 3);
 
     alias("flaky", "champion", 2);
     k8s.analysis.answerDecisiveFail();
@@ -165,12 +154,7 @@ class TrackingScenarioTest {
 
   @Test
   void aVersionThatIsNotReadyIsIgnoredUntilItIs() throws Exception {
-    registerVersions("pending", 2);
-    alias("pending", "champion", 1);
-    k8s.create(tracking("pending"));
-    String v1 = k8s.awaitOtherRevision("pending", "");
-    k8s.autoReady(v1);
-    await().atMost(TIMEOUT).until(() -> k8s.phase("pending") == Phase.Stable);
+    String v1 = stableOnVersion1("pending", 2);
 
     mlflow.setStatus("pending", 2, "PENDING_REGISTRATION", "copying the artifact");
     alias("pending", "champion", 2);
@@ -192,12 +176,7 @@ class TrackingScenarioTest {
 
   @Test
   void whileMlflowIsDownTheRunningVersionServesAndTrackingBacksOffThenResumes() throws Exception {
-    registerVersions("outage", 2);
-    alias("outage", "champion", 1);
-    k8s.create(tracking("outage"));
-    String v1 = k8s.awaitOtherRevision("outage", "");
-    k8s.autoReady(v1);
-    await().atMost(TIMEOUT).until(() -> k8s.phase("outage") == Phase.Stable);
+    String v1 = stableOnVersion1("outage", 2);
 
     mlflow.stop();
     k8s.clock.advance(INTERVAL.plusSeconds(2));
@@ -207,14 +186,14 @@ class TrackingScenarioTest {
       assertThat(condition("outage").getMessage()).contains("cannot reach MLflow").contains("version 1 stays pinned");
     });
     assertThat(k8s.phase("outage")).isEqualTo(Phase.Stable);
-    assertThat(warnings("outage")).containsOnlyOnce("RegistryReadFailed");
+    assertThat(k8s.warnings("outage")).containsOnlyOnce("RegistryReadFailed");
     // Backing off: 5 s after the first failure, 10 s after the second.
     Instant firstRetry = Instant.parse(trackingOf("outage").getNextReadAt());
     k8s.clock.advance(Duration.ofSeconds(6));
     await().atMost(TIMEOUT).untilAsserted(() -> assertThat(trackingOf("outage").getFailures()).isEqualTo(2));
     assertThat(Duration.between(firstRetry, Instant.parse(trackingOf("outage").getNextReadAt())))
         .isGreaterThanOrEqualTo(Duration.ofSeconds(10));
-    assertThat(warnings("outage")).containsOnlyOnce("RegistryReadFailed");
+    assertThat(k8s.warnings("outage")).containsOnlyOnce("RegistryReadFailed");
     assertThat(k8s.deployments()).extracting(d -> d.getMetadata().getName()).containsExactly(v1);
 
     alias("outage", "champion", 2, true);
@@ -224,7 +203,7 @@ class TrackingScenarioTest {
     await().atMost(TIMEOUT).untilAsserted(() -> {
       assertThat(condition("outage").getStatus()).isEqualTo("True");
       assertThat(trackingOf("outage").getFailures()).isZero();
-      assertThat(reasons("outage")).contains("RegistryReachable", "AliasMoved");
+      assertThat(k8s.reasons("outage")).contains("RegistryReachable", "AliasMoved");
     });
   }
 
@@ -239,7 +218,7 @@ class TrackingScenarioTest {
           .contains("alias champion not found");
     });
     assertThat(k8s.deployments()).isEmpty();
-    assertThat(warnings("nowhere")).contains("SourceUnresolved");
+    assertThat(k8s.warnings("nowhere")).contains("SourceUnresolved");
 
     alias("nowhere", "champion", 1);
     k8s.clock.advance(Duration.ofSeconds(6));
@@ -248,25 +227,22 @@ class TrackingScenarioTest {
   }
 
   private static ModelDeployment tracking(String name) {
-    var mlflowSource = new MlflowSource();
-    mlflowSource.setTrackingUri(mlflow.uri);
-    mlflowSource.setName(name);
-    mlflowSource.setAlias("champion");
-    var tracking = new TrackingSpec();
-    tracking.setInterval(INTERVAL.toSeconds() + "s");
-    var source = new ModelSource();
-    source.setMlflow(mlflowSource);
-    source.setTracking(tracking);
-    var model = new ModelSpec();
-    model.setName(name);
-    model.setSource(source);
-    var spec = new ModelDeploymentSpec();
-    spec.setModel(model);
-    spec.setReplicas(2);
-    var mdep = new ModelDeployment();
-    mdep.setMetadata(new ObjectMetaBuilder().withName(name).build());
-    mdep.setSpec(spec);
-    return ModelDeployments.steps(mdep, 100, null);
+    return ModelDeployments.steps(ModelDeployments.mlflowAlias(name, mlflow.uri, "champion", INTERVAL.toSeconds() + "s"),
+        100, null);
+  }
+
+  /**
+   * A model with {@code versions} registered versions, the alias on version 1, and a tracking ModelDeployment of
+   * the same name serving it: returns version 1's revision Deployment.
+   */
+  private String stableOnVersion1(String name, int versions) throws Exception {
+    registerVersions(name, versions);
+    alias(name, "champion", 1);
+    k8s.create(tracking(name));
+    String v1 = k8s.awaitOtherRevision(name, "");
+    k8s.autoReady(v1);
+    await().atMost(TIMEOUT).until(() -> k8s.phase(name) == Phase.Stable);
+    return v1;
   }
 
   private static void registerVersions(String model, int count) throws Exception {
@@ -322,20 +298,7 @@ class TrackingScenarioTest {
         .orElseThrow(() -> new AssertionError(name + " has no " + SourceTracker.CONDITION + " condition yet"));
   }
 
-  private List<Event> events(String name) {
-    return k8s.client.v1().events().inNamespace(NAMESPACE).list().getItems().stream()
-        .filter(e -> name.equals(e.getInvolvedObject().getName())).toList();
-  }
-
-  private List<String> reasons(String name) {
-    return events(name).stream().map(Event::getReason).toList();
-  }
-
-  private List<String> warnings(String name) {
-    return events(name).stream().filter(e -> "Warning".equals(e.getType())).map(Event::getReason).toList();
-  }
-
   private List<String> messages(String name, String reason) {
-    return events(name).stream().filter(e -> reason.equals(e.getReason())).map(Event::getMessage).toList();
+    return k8s.events(name).stream().filter(e -> reason.equals(e.getReason())).map(Event::getMessage).toList();
   }
 }

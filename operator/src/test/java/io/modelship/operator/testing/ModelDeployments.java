@@ -28,6 +28,22 @@ public final class ModelDeployments {
     return mdep.getSpec().getRollout();
   }
 
+  /** A model following the MLflow alias {@code alias} of registered model {@code name}, read every {@code interval}. */
+  public static ModelDeployment mlflowAlias(String name, String trackingUri, String alias, String interval) {
+    ModelDeployment mdep = s3(name, "s3://unused/");
+    var mlflow = new io.modelship.operator.api.spec.MlflowSource();
+    mlflow.setTrackingUri(trackingUri);
+    mlflow.setName(name);
+    mlflow.setAlias(alias);
+    var tracking = new io.modelship.operator.api.spec.TrackingSpec();
+    tracking.setInterval(interval);
+    var source = new ModelSource();
+    source.setMlflow(mlflow);
+    source.setTracking(tracking);
+    mdep.getSpec().getModel().setSource(source);
+    return mdep;
+  }
+
   public static ModelDeployment s3(String name, String uri) {
     var s3 = new S3Source();
     s3.setUri(uri);

@@ -257,6 +257,21 @@ public final class OperatorHarness implements AutoCloseable {
     client.resource(pod).create();
   }
 
+  /** The Events recorded on one ModelDeployment, oldest first as the API lists them. */
+  public List<io.fabric8.kubernetes.api.model.Event> events(String name) {
+    return client.v1().events().inNamespace(NAMESPACE).list().getItems().stream()
+        .filter(e -> name.equals(e.getInvolvedObject().getName())).toList();
+  }
+
+  public List<String> reasons(String name) {
+    return events(name).stream().map(io.fabric8.kubernetes.api.model.Event::getReason).toList();
+  }
+
+  public List<String> warnings(String name) {
+    return events(name).stream().filter(e -> "Warning".equals(e.getType()))
+        .map(io.fabric8.kubernetes.api.model.Event::getReason).toList();
+  }
+
   public void awaitReconciliations(int n) {
     long target = operator.reconciler().reconciliations() + n;
     await().atMost(Duration.ofSeconds(20)).until(() -> operator.reconciler().reconciliations() >= target);
