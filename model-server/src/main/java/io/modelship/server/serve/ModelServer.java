@@ -1,27 +1,23 @@
 package io.modelship.server.serve;
 
-import io.modelship.server.serve.batch.BatchPolicy;
-import io.modelship.server.serve.batch.BatchQueue;
 import io.modelship.server.serve.http.ApiKey;
 import io.modelship.server.serve.http.HttpFrontEnd;
 import io.modelship.server.serve.http.HttpLimits;
 import io.modelship.server.serve.metrics.ServerMetrics;
 import io.modelship.server.serve.model.ModelArtifact;
-import io.modelship.server.serve.model.OnnxModel;
 import io.modelship.server.serve.registry.ModelRegistry;
 import io.modelship.server.serve.registry.ModelVersion;
 import io.modelship.server.serve.registry.ServerHealth;
 import io.modelship.server.serve.shadow.ShadowMirror;
+import io.modelship.server.serve.versions.InPlaceVersions;
 import io.modelship.server.serve.model.Signature;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.file.FileSystemOptions;
 import java.io.IOException;
-import io.modelship.server.serve.model.Tensor;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.HexFormat;
-import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -37,8 +33,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class ModelServer implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ModelServer.class);
-  /** Batching is for throughput; one worker keeps FIFO strict while ONNX Runtime uses the cores inside a run. */
-  private static final int WORKERS_PER_MODEL = 1;
   /** Input values one request may carry by default: about 1 MiB of FP32, whatever the model's width. */
   static final long DEFAULT_REQUEST_VALUES = 262_144;
 
@@ -57,6 +51,8 @@ public final class ModelServer implements AutoCloseable {
   private final long startedAt = System.nanoTime();
 
   private final ShadowMirror mirror = new ShadowMirror(metrics.registry());
+  private final VersionLoader loader;
+  private final InPlaceVersions inPlace;
 
   private ModelServer(ServeOptions options, ServeHooks hooks, Optional<ApiKey> apiKey, Optional<ApiKey> adminToken) {
     this.options = options;
@@ -70,8 +66,11 @@ public final class ModelServer implements AutoCloseable {
     String version = Optional.ofNullable(ModelServer.class.getPackage().getImplementationVersion()).orElse("dev");
     HttpLimits limits = new HttpLimits(options.maxBodyBytes(), options.idleTimeout(), options.bodyTimeout(),
         options.maxConnectionAge());
+    this.loader = new VersionLoader(options, hooks, health, this::port, warmUpToken);
+    this.inPlace = new InPlaceVersions(registry, metrics, loader::load, options.versionsDir(),
+        options.credentialsDir(), options.drainTimeout(), options.memoryBudgetBytes());
     this.http = new HttpFrontEnd(vertx, registry, metrics, limits, apiKey, version, warmUpToken, health, mirror,
-        adminToken);
+        adminToken, inPlace);
   }
 
   /**
@@ -113,41 +112,40 @@ public final class ModelServer implements AutoCloseable {
           .orElse("unversioned");
       modelVersion = new ModelVersion(name, version, metrics.model(name, version));
       registry.add(modelVersion);
-
-      long loadStart = System.nanoTime();
-      OnnxModel model = OnnxModel.load(artifact.onnxFile(), name, options.device());
-      Duration loadTook = Duration.ofNanos(System.nanoTime() - loadStart);
-      modelVersion.metrics().loaded(loadTook);
-      BatchPolicy policy = new BatchPolicy(options.maxBatchSize(), options.maxBatchDelay());
-      String label = name + ":" + version;
-      BatchQueue queue = new BatchQueue(label, policy, model.signature().batchable(), model::newRunner,
-          WORKERS_PER_MODEL, options.maxQueue(), modelVersion.metrics(), hooks.beforeBatch(),
-          error -> health.fatal("running " + label, error));
-      int maxRows = options.maxRequestRows().orElseGet(() -> defaultMaxRows(model.signature(), options.maxBatchSize()));
-      modelVersion.loaded(model, queue, maxRows);
-      LOG.info("{}: loaded in {} ms; dynamic batching {}", label, loadTook.toMillis(),
-          queue.batching() ? "up to " + policy.maxBatchSize() + " rows, " + policy.maxDelay().toMillis() + " ms"
-              : "off (" + (policy.maxBatchSize() == 1 ? "max batch size 1" : "the model has no open batch dimension")
-                  + ")");
-
-      long warmStart = System.nanoTime();
-      List<Tensor> example = WarmUp.run(label, queue, model.signature(), artifact.inputExample(),
-          options.warmupIterations(), options.maxBatchSize(), hooks.beforeWarmUpIteration());
-      HttpWarmUp.run(label, options.host(), port(), warmUpToken, name, version, example,
-          options.warmupHttpRequests());
-      Duration warmTook = Duration.ofNanos(System.nanoTime() - warmStart);
-      modelVersion.metrics().warmedUp(warmTook);
-      modelVersion.markReady();
-      LOG.info("{}: ready; warm-up {} ms, {} ms since start", label, warmTook.toMillis(),
+      applyPlacementFile();
+      inPlace.adopt(modelVersion, java.nio.file.Files.size(artifact.onnxFile()));
+      loader.load(modelVersion, artifact);
+      LOG.info("{}:{}: ready {} ms since start", name, version,
           TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startedAt));
+      inPlace.initialSettled();
       ready.complete(modelVersion);
     } catch (Exception | Error e) {
       String why = e.getMessage() == null ? e.toString() : e.getMessage();
       LOG.error("the model could not be loaded: {}", why, e);
       if (modelVersion != null) {
         modelVersion.markFailed(why);
+        inPlace.initialSettled();
       }
       ready.completeExceptionally(e);
+    }
+  }
+
+  /**
+   * A pod restarted in the middle of an in-place rollout learns what it should hold from the placement file the
+   * operator keeps (docs/pod-contract.md) before it reports ready; orders that come later arrive over /admin.
+   */
+  private void applyPlacementFile() {
+    if (options.placementFile().isEmpty()) {
+      return;
+    }
+    java.nio.file.Path file = options.placementFile().get();
+    try {
+      if (!java.nio.file.Files.isRegularFile(file) || java.nio.file.Files.size(file) == 0) {
+        return;
+      }
+      inPlace.apply(java.nio.file.Files.readAllBytes(file));
+    } catch (IOException | IllegalArgumentException e) {
+      LOG.warn("ignoring the placement file {}: {}", file, e.getMessage());
     }
   }
 
@@ -257,6 +255,7 @@ public final class ModelServer implements AutoCloseable {
 
   private void closeQuietly() {
     mirror.close();
+    inPlace.close();
     try {
       http.close().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
     } catch (Exception e) {

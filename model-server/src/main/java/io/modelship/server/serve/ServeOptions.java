@@ -35,7 +35,11 @@ public record ServeOptions(
     Duration bodyTimeout,
     Optional<String> defaultModelVersion,
     Duration maxConnectionAge,
-    Optional<Path> adminTokenFile) {
+    Optional<Path> adminTokenFile,
+    Path versionsDir,
+    Path credentialsDir,
+    Optional<Long> memoryBudgetBytes,
+    Optional<Path> placementFile) {
 
   private static final List<Option> OPTIONS =
       List.of(
@@ -81,7 +85,17 @@ public record ServeOptions(
               "a request body that takes longer to arrive gets 408 (0: no limit)"),
           new Option("--max-connection-age-ms", "MODELSHIP_MAX_CONNECTION_AGE_MS", "2000",
               "a keep-alive connection older than this (±25%) is closed after its next answer, so clients reach"
-                  + " new pods too (0: never)"));
+                  + " new pods too (0: never)"),
+          new Option("--versions-dir", "MODELSHIP_VERSIONS_DIR", "/tmp/modelship-versions",
+              "where versions loaded in place (PUT /admin/versions) are downloaded; each is deleted when unloaded"),
+          new Option("--credentials-dir", "MODELSHIP_CREDENTIALS_DIR", "/etc/modelship/source-credentials",
+              "the source credentials a version loaded in place is fetched with, as for fetch"),
+          new Option("--memory-budget-mib", "MODELSHIP_MEMORY_BUDGET_MIB", null,
+              "memory the model versions held may take together (each counted as twice its .onnx file); default:"
+                  + " what the container's memory limit, or the host, has available"),
+          new Option("--placement-file", "MODELSHIP_PLACEMENT_FILE", null,
+              "a placement (the body of PUT /admin/versions) applied at start: the server is ready once the"
+                  + " primary it names serves; absent or empty: serve the model directory"));
 
   /** The outcome of parsing: options, or a message saying what is wrong, or a request for help. */
   public record Parsed(Optional<ServeOptions> options, Optional<String> problem, boolean help) {}
@@ -116,6 +130,9 @@ public record ServeOptions(
       int idle = integer(values, "--idle-timeout-ms", 0, 3_600_000);
       int bodyTimeout = integer(values, "--body-timeout-ms", 0, 3_600_000);
       int maxAge = integer(values, "--max-connection-age-ms", 0, 86_400_000);
+      Optional<Long> budget = values.get("--memory-budget-mib") == null
+          ? Optional.empty()
+          : Optional.of(integer(values, "--memory-budget-mib", 1, Integer.MAX_VALUE) * 1024L * 1024L);
       return new Parsed(
           Optional.of(
               new ServeOptions(
@@ -139,7 +156,11 @@ public record ServeOptions(
                   Duration.ofMillis(bodyTimeout),
                   Optional.ofNullable(values.get("--default-model-version")),
                   Duration.ofMillis(maxAge),
-                  Optional.ofNullable(values.get("--admin-token-file")).map(Path::of))),
+                  Optional.ofNullable(values.get("--admin-token-file")).map(Path::of),
+                  Path.of(values.get("--versions-dir")),
+                  Path.of(values.get("--credentials-dir")),
+                  budget,
+                  Optional.ofNullable(values.get("--placement-file")).map(Path::of))),
           Optional.empty(),
           false);
     } catch (IllegalArgumentException e) {
@@ -245,6 +266,22 @@ public record ServeOptions(
     return edit(b -> b.adminTokenFile = Optional.of(file));
   }
 
+  public ServeOptions withVersionsDir(Path dir) {
+    return edit(b -> b.versionsDir = dir);
+  }
+
+  public ServeOptions withCredentialsDir(Path dir) {
+    return edit(b -> b.credentialsDir = dir);
+  }
+
+  public ServeOptions withMemoryBudget(long bytes) {
+    return edit(b -> b.memoryBudgetBytes = Optional.of(bytes));
+  }
+
+  public ServeOptions withPlacementFile(Path file) {
+    return edit(b -> b.placementFile = Optional.of(file));
+  }
+
   public ServeOptions withTimeouts(Duration idle, Duration body) {
     return edit(b -> {
       b.idleTimeout = idle;
@@ -281,6 +318,10 @@ public record ServeOptions(
     Optional<String> defaultModelVersion;
     Duration maxConnectionAge;
     Optional<Path> adminTokenFile;
+    Path versionsDir;
+    Path credentialsDir;
+    Optional<Long> memoryBudgetBytes;
+    Optional<Path> placementFile;
 
     Builder(ServeOptions o) {
       modelDir = o.modelDir;
@@ -304,12 +345,17 @@ public record ServeOptions(
       defaultModelVersion = o.defaultModelVersion;
       maxConnectionAge = o.maxConnectionAge;
       adminTokenFile = o.adminTokenFile;
+      versionsDir = o.versionsDir;
+      credentialsDir = o.credentialsDir;
+      memoryBudgetBytes = o.memoryBudgetBytes;
+      placementFile = o.placementFile;
     }
 
     ServeOptions build() {
       return new ServeOptions(modelDir, modelName, modelVersion, host, port, maxBatchSize, maxBatchDelay,
           warmupIterations, device, apiKeyFile, maxBodyBytes, drainTimeout, maxQueue, drainDelay, warmupHttpRequests,
-          maxRequestRows, idleTimeout, bodyTimeout, defaultModelVersion, maxConnectionAge, adminTokenFile);
+          maxRequestRows, idleTimeout, bodyTimeout, defaultModelVersion, maxConnectionAge, adminTokenFile, versionsDir,
+          credentialsDir, memoryBudgetBytes, placementFile);
     }
   }
 }

@@ -91,6 +91,7 @@ public final class HttpFrontEnd {
   private final ServerHealth health;
   private final ShadowMirror mirror;
   private final Optional<ApiKey> adminToken;
+  private final VersionsAdmin versions;
   private final InFlight inFlight = new InFlight();
   private final Connections connections;
   /** Requests whose bodies are still arriving; a drain answers them at once instead of waiting. */
@@ -109,7 +110,8 @@ public final class HttpFrontEnd {
       String warmUpToken,
       ServerHealth health,
       ShadowMirror mirror,
-      Optional<ApiKey> adminToken) {
+      Optional<ApiKey> adminToken,
+      VersionsAdmin versions) {
     this.vertx = vertx;
     this.registry = registry;
     this.metrics = metrics;
@@ -120,6 +122,7 @@ public final class HttpFrontEnd {
     this.health = health;
     this.mirror = mirror;
     this.adminToken = adminToken;
+    this.versions = versions;
     this.connections = new Connections(vertx, limits.idleTimeout(), limits.maxConnectionAge());
     metrics.watchInFlight(inFlight::count);
   }
@@ -156,7 +159,7 @@ public final class HttpFrontEnd {
    * probe, a Warning Event, on every normal shutdown. False when the server broke.
    */
   public boolean ready() {
-    return health.healthy() && registry.allReady();
+    return health.healthy() && registry.servingReady();
   }
 
   /**
@@ -256,7 +259,7 @@ public final class HttpFrontEnd {
 
   /** Still on its way to ready: healthy, and no model version failed to load or is going away. */
   private boolean starting() {
-    return health.healthy() && !draining && registry.all().stream()
+    return health.healthy() && !draining && registry.primaries().stream()
         .noneMatch(v -> v.state() == ModelState.FAILED_TO_LOAD || v.state() == ModelState.UNLOADING);
   }
 
@@ -349,10 +352,8 @@ public final class HttpFrontEnd {
   }
 
   private void infer(HttpServerRequest request, String model, String version, Protocol protocol) {
-    Optional<ModelVersion> target = resolve(model, version);
-    Exchange exchange =
-        new Exchange(request, target.map(ModelVersion::metrics).orElseGet(metrics::unknownModel),
-            target.flatMap(ModelVersion::queue));
+    Optional<ModelVersion> target = enter(model, version);
+    Exchange exchange = new Exchange(request, target);
     readBody(request, exchange, body -> {
       try {
         exchange.warmUp = isWarmUp(request, target);
@@ -453,12 +454,14 @@ public final class HttpFrontEnd {
   }
 
   /**
-   * {@code /admin/shadow}: GET shows the mirror's target, PUT sets it, DELETE turns mirroring off. Only for the
+   * {@code /admin/shadow}: GET shows the mirror's target, PUT sets it, DELETE turns mirroring off.
+   * {@code /admin/versions}: GET shows the versions held and the split, PUT sets the placement. Only for the
    * operator: the request must carry {@code Authorization: Bearer <token>} with the token of
-   * {@code --admin-token-file}; without that option the path does not exist.
+   * {@code --admin-token-file}; without that option the paths do not exist.
    */
   private void admin(HttpServerRequest request, HttpMethod method, List<String> path) {
-    if (adminToken.isEmpty() || path.size() != 2 || !path.get(1).equals("shadow")) {
+    if (adminToken.isEmpty() || path.size() != 2
+        || !(path.get(1).equals("shadow") || path.get(1).equals("versions"))) {
       replyAfterBody(request, 404, V2Codec.encodeError("no such path: " + request.path()));
       return;
     }
@@ -467,7 +470,9 @@ public final class HttpFrontEnd {
       replyAfterBody(request, 401, V2Codec.encodeError("missing or wrong admin token"));
       return;
     }
-    if (method.equals(HttpMethod.GET)) {
+    if (path.get(1).equals("versions")) {
+      adminVersions(request, method);
+    } else if (method.equals(HttpMethod.GET)) {
       replyAfterBody(request, 200, ShadowAdmin.describe(mirror.current()));
     } else if (method.equals(HttpMethod.DELETE)) {
       mirror.off();
@@ -484,6 +489,27 @@ public final class HttpFrontEnd {
     } else {
       request.response().putHeader(HttpHeaders.ALLOW, "GET, PUT, DELETE");
       replyAfterBody(request, 405, V2Codec.encodeError(request.path() + " takes GET, PUT or DELETE"));
+    }
+  }
+
+  private void adminVersions(HttpServerRequest request, HttpMethod method) {
+    if (method.equals(HttpMethod.GET)) {
+      replyAfterBody(request, 200, versions.describe());
+    } else if (method.equals(HttpMethod.PUT)) {
+      readBody(request, null, body -> {
+        if (body == null) {
+          send(request, 413, JSON, V2Codec.encodeError("the body is too large"), -1, false);
+          return;
+        }
+        try {
+          send(request, 200, JSON, versions.apply(body), -1, false);
+        } catch (IllegalArgumentException e) {
+          send(request, 400, JSON, V2Codec.encodeError(e.getMessage()), -1, false);
+        }
+      });
+    } else {
+      request.response().putHeader(HttpHeaders.ALLOW, "GET, PUT");
+      replyAfterBody(request, 405, V2Codec.encodeError(request.path() + " takes GET or PUT"));
     }
   }
 
@@ -579,6 +605,20 @@ public final class HttpFrontEnd {
 
   private Optional<ModelVersion> resolve(String model, String version) {
     return version == null ? registry.route(model) : registry.find(model, version);
+  }
+
+  /**
+   * Resolves the version a request goes to and enters it, so that a version retired meanwhile is not unloaded
+   * under the request; a version that began retiring between the two is resolved again.
+   */
+  private Optional<ModelVersion> enter(String model, String version) {
+    for (int attempt = 0; attempt < 8; attempt++) {
+      Optional<ModelVersion> target = resolve(model, version);
+      if (target.isEmpty() || target.get().enter()) {
+        return target;
+      }
+    }
+    return Optional.empty();
   }
 
   private static String unknownModel(String model, String version) {
@@ -794,16 +834,19 @@ public final class HttpFrontEnd {
     private final HttpServerRequest request;
     private final ModelMetrics meters;
     private final Optional<BatchQueue> queue;
+    /** The version the request entered, left when it ends. */
+    private final Optional<ModelVersion> entered;
     private final long arrived = System.nanoTime();
     private final AtomicBoolean announced = new AtomicBoolean();
     private final AtomicBoolean ended = new AtomicBoolean();
     /** The server's own warm-up request: never counted in the meters. Set on the event loop before admission. */
     boolean warmUp;
 
-    Exchange(HttpServerRequest request, ModelMetrics meters, Optional<BatchQueue> queue) {
+    Exchange(HttpServerRequest request, Optional<ModelVersion> entered) {
       this.request = request;
-      this.meters = meters;
-      this.queue = queue;
+      this.entered = entered;
+      this.meters = entered.map(ModelVersion::metrics).orElseGet(metrics::unknownModel);
+      this.queue = entered.flatMap(ModelVersion::queue);
       inFlight.enter();
       if (queue.isPresent()) {
         queue.get().announce();
@@ -835,6 +878,7 @@ public final class HttpFrontEnd {
     void abandon() {
       if (ended.compareAndSet(false, true)) {
         withdraw();
+        entered.ifPresent(ModelVersion::exit);
         inFlight.exit();
       }
     }
@@ -859,6 +903,7 @@ public final class HttpFrontEnd {
         if (!warmUp) {
           meters.request(outcome, System.nanoTime() - arrived);
         }
+        entered.ifPresent(ModelVersion::exit);
         inFlight.exit();
       }
     }

@@ -25,6 +25,10 @@ public final class ModelVersion {
   private volatile BatchQueue queue;
   private volatile String failure;
   private volatile int maxRequestRows = Integer.MAX_VALUE;
+  /** Requests that reached this version and are not answered yet (guarded by this). */
+  private int inFlight;
+  /** Taking no new requests: it is on its way out (guarded by this). */
+  private boolean retiring;
 
   public ModelVersion(String name, String version, ModelMetrics metrics) {
     this.name = name;
@@ -60,6 +64,12 @@ public final class ModelVersion {
   public Optional<Signature> signature() {
     OnnxModel loaded = model;
     return loaded == null ? Optional.empty() : Optional.of(loaded.signature());
+  }
+
+  /** The execution provider it runs on ("CPU", "CUDA (gpu 0)"), once loaded. */
+  public Optional<String> executionProvider() {
+    OnnxModel loaded = model;
+    return loaded == null ? Optional.empty() : Optional.of(loaded.executionProvider());
   }
 
   /** The batch queue, once loaded. */
@@ -121,6 +131,52 @@ public final class ModelVersion {
     }
     return new InferenceResult(
         outputs.stream().filter(t -> request.requestedOutputs().contains(t.name())).toList());
+  }
+
+  /**
+   * A request reaches this version: false once it is retiring, and the caller routes the request again. Every
+   * {@code true} is matched by one {@link #exit()}.
+   */
+  public synchronized boolean enter() {
+    if (retiring) {
+      return false;
+    }
+    inFlight++;
+    return true;
+  }
+
+  /** A request that {@link #enter() entered} has its answer. */
+  public synchronized void exit() {
+    inFlight--;
+    if (inFlight == 0) {
+      notifyAll();
+    }
+  }
+
+  /** From now on no request enters; those in flight finish ({@link #awaitIdle}). */
+  public synchronized void retire() {
+    retiring = true;
+  }
+
+  public synchronized boolean retiring() {
+    return retiring;
+  }
+
+  public synchronized int inFlight() {
+    return inFlight;
+  }
+
+  /** Waits until no request that entered is still unanswered; false when {@code timeout} passed first. */
+  public synchronized boolean awaitIdle(java.time.Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (inFlight > 0) {
+      long left = deadline - System.nanoTime();
+      if (left <= 0) {
+        return false;
+      }
+      java.util.concurrent.TimeUnit.NANOSECONDS.timedWait(this, left);
+    }
+    return true;
   }
 
   /** Stops the queue (after it empties) and frees the model. */

@@ -1,0 +1,77 @@
+package io.modelship.server.serve;
+
+import io.modelship.server.serve.batch.BatchPolicy;
+import io.modelship.server.serve.batch.BatchQueue;
+import io.modelship.server.serve.model.ModelArtifact;
+import io.modelship.server.serve.model.OnnxModel;
+import io.modelship.server.serve.model.Tensor;
+import io.modelship.server.serve.registry.ModelVersion;
+import io.modelship.server.serve.registry.ServerHealth;
+import java.time.Duration;
+import java.util.List;
+import java.util.function.IntSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Brings one model version from its directory to ready: loads the ONNX file, starts its batch queue, warms it up
+ * in process and then through the server's own HTTP path, and marks it ready. The first version a server serves
+ * and every version loaded beside it in place go the same way.
+ */
+final class VersionLoader {
+  private static final Logger LOG = LoggerFactory.getLogger(VersionLoader.class);
+  /** Batching is for throughput; one worker keeps FIFO strict while ONNX Runtime uses the cores inside a run. */
+  private static final int WORKERS_PER_MODEL = 1;
+
+  private final ServeOptions options;
+  private final ServeHooks hooks;
+  private final ServerHealth health;
+  private final IntSupplier port;
+  private final String warmUpToken;
+
+  VersionLoader(ServeOptions options, ServeHooks hooks, ServerHealth health, IntSupplier port, String warmUpToken) {
+    this.options = options;
+    this.hooks = hooks;
+    this.health = health;
+    this.port = port;
+    this.warmUpToken = warmUpToken;
+  }
+
+  /** Loads and warms up {@code modelVersion} from {@code artifact}; on return it is ready. */
+  void load(ModelVersion modelVersion, ModelArtifact artifact) throws Exception {
+    String name = modelVersion.name();
+    String version = modelVersion.version();
+    long loadStart = System.nanoTime();
+    OnnxModel model = OnnxModel.load(artifact.onnxFile(), name, options.device());
+    Duration loadTook = Duration.ofNanos(System.nanoTime() - loadStart);
+    modelVersion.metrics().loaded(loadTook);
+    BatchPolicy policy = new BatchPolicy(options.maxBatchSize(), options.maxBatchDelay());
+    String label = name + ":" + version;
+    BatchQueue queue;
+    try {
+      queue = new BatchQueue(label, policy, model.signature().batchable(), model::newRunner,
+          WORKERS_PER_MODEL, options.maxQueue(), modelVersion.metrics(), hooks.beforeBatch(),
+          error -> health.fatal("running " + label, error));
+    } catch (RuntimeException | Error e) {
+      model.close();
+      throw e;
+    }
+    int maxRows = options.maxRequestRows()
+        .orElseGet(() -> ModelServer.defaultMaxRows(model.signature(), options.maxBatchSize()));
+    modelVersion.loaded(model, queue, maxRows);
+    LOG.info("{}: loaded in {} ms; dynamic batching {}", label, loadTook.toMillis(),
+        queue.batching() ? "up to " + policy.maxBatchSize() + " rows, " + policy.maxDelay().toMillis() + " ms"
+            : "off (" + (policy.maxBatchSize() == 1 ? "max batch size 1" : "the model has no open batch dimension")
+                + ")");
+
+    long warmStart = System.nanoTime();
+    List<Tensor> example = WarmUp.run(label, queue, model.signature(), artifact.inputExample(),
+        options.warmupIterations(), options.maxBatchSize(), hooks.beforeWarmUpIteration());
+    HttpWarmUp.run(label, options.host(), port.getAsInt(), warmUpToken, name, version, example,
+        options.warmupHttpRequests());
+    Duration warmTook = Duration.ofNanos(System.nanoTime() - warmStart);
+    modelVersion.metrics().warmedUp(warmTook);
+    modelVersion.markReady();
+    LOG.info("{}: ready; warm-up {} ms", label, warmTook.toMillis());
+  }
+}
