@@ -17,6 +17,8 @@ import java.util.stream.Collectors;
  * @param retryInitial first wait after a failed reconciliation; each further failure doubles it
  * @param retryMax the longest wait between two attempts of a reconciliation that keeps failing
  * @param maxReconcileInterval every ModelDeployment is reconciled at least this often, event or not
+ * @param modelServerPort where the operator reaches model-server pods' /admin (the pod contract's port; tests run
+ *     servers on free ports)
  */
 public record OperatorConfig(
     String modelServerImage,
@@ -29,7 +31,8 @@ public record OperatorConfig(
     Duration specRecheck,
     Duration retryInitial,
     Duration retryMax,
-    Duration maxReconcileInterval) {
+    Duration maxReconcileInterval,
+    int modelServerPort) {
 
   /**
    * What the build names the model-server image (Jib: {@code modelship/model-server:<project version>}, pushed
@@ -69,7 +72,8 @@ public record OperatorConfig(
         Duration.ofMillis(Long.parseLong(env.getOrDefault("MODELSHIP_SPEC_RECHECK_MS", "30000"))),
         DEFAULT_RETRY_INITIAL,
         DEFAULT_RETRY_MAX,
-        DEFAULT_MAX_RECONCILE_INTERVAL);
+        DEFAULT_MAX_RECONCILE_INTERVAL,
+        io.modelship.operator.revision.PodContract.HTTP_PORT);
   }
 
   private static int port(String value) {
@@ -90,19 +94,25 @@ public record OperatorConfig(
    */
   public OperatorConfig withPolling(Duration poll) {
     return new OperatorConfig(modelServerImage, watchNamespaces, healthPort, leaderElection, leaseNamespace,
-        leaseIdentity, poll, poll, retryInitial, retryMax, maxReconcileInterval);
+        leaseIdentity, poll, poll, retryInitial, retryMax, maxReconcileInterval, modelServerPort);
   }
 
   /** The same settings, retrying a failed reconciliation after {@code initial}, doubling up to {@code max}. */
   public OperatorConfig withRetry(Duration initial, Duration max) {
     return new OperatorConfig(modelServerImage, watchNamespaces, healthPort, leaderElection, leaseNamespace,
-        leaseIdentity, rolloutPoll, specRecheck, initial, max, maxReconcileInterval);
+        leaseIdentity, rolloutPoll, specRecheck, initial, max, maxReconcileInterval, modelServerPort);
   }
 
   /** The same settings, taking part in leader election through the Lease in {@code namespace} as {@code identity}. */
   public OperatorConfig withLeaderElection(String namespace, String identity) {
     return new OperatorConfig(modelServerImage, watchNamespaces, healthPort, true, namespace,
-        identity, rolloutPoll, specRecheck, retryInitial, retryMax, maxReconcileInterval);
+        identity, rolloutPoll, specRecheck, retryInitial, retryMax, maxReconcileInterval, modelServerPort);
+  }
+
+  /** The same settings, reaching model-server pods on {@code port} (tests run servers on free ports). */
+  public OperatorConfig withModelServerPort(int port) {
+    return new OperatorConfig(modelServerImage, watchNamespaces, healthPort, leaderElection, leaseNamespace,
+        leaseIdentity, rolloutPoll, specRecheck, retryInitial, retryMax, maxReconcileInterval, port);
   }
 
   /** Settings for tests and tools: the default image, every namespace, no leader election. */

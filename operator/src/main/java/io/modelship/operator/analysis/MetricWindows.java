@@ -53,7 +53,12 @@ final class MetricWindows {
 
   void forget(String deployment) {
     previous.remove(deployment);
+    // The windows of versions served in place, kept apart per version (see advance).
+    previous.keySet().removeIf(key -> key.startsWith(deployment + VERSION_SEPARATOR));
   }
+
+  /** Between a ModelDeployment's key and a version's, for windows of versions served in place. */
+  static final String VERSION_SEPARATOR = "@";
 
   /** Records this round's scrapes of one revision's pods as their new baseline and returns the window they end. */
   RevisionWindow advance(String deployment, String model, List<PodScrape> scrapes, Instant at) {
@@ -74,7 +79,17 @@ final class MetricWindows {
   }
 
   RevisionWindow advance(String deployment, String model, List<PodScrape> scrapes, Baselines baselines, Instant at) {
-    Map<String, PodState> pods = previous.computeIfAbsent(deployment, d -> new ConcurrentHashMap<>());
+    return advance(deployment, model, Optional.empty(), scrapes, baselines, at);
+  }
+
+  /**
+   * As above, reading only the series of {@code version} when given: two versions served in place share their
+   * pods, so each keeps its own baselines.
+   */
+  RevisionWindow advance(String deployment, String model, Optional<String> version, List<PodScrape> scrapes,
+      Baselines baselines, Instant at) {
+    String key = version.map(v -> deployment + VERSION_SEPARATOR + v).orElse(deployment);
+    Map<String, PodState> pods = previous.computeIfAbsent(key, d -> new ConcurrentHashMap<>());
     RevisionWindow.Builder window = new RevisionWindow.Builder();
     for (PodScrape scrape : scrapes) {
       String uid = podKey(scrape.pod());
@@ -85,7 +100,7 @@ final class MetricWindows {
       }
       Map<Series, Double> current;
       try {
-        current = counters(PrometheusText.parse(scrape.text().get()), model);
+        current = counters(PrometheusText.parse(scrape.text().get()), model, version);
       } catch (IllegalArgumentException e) {
         window.unreadable(e.getMessage());
         continue;
@@ -151,10 +166,16 @@ final class MetricWindows {
 
   /** The counter series of {@code model} the gates read; other models (e.g. _unknown) and meters are left out. */
   static Map<Series, Double> counters(List<Sample> samples, String model) {
+    return counters(samples, model, Optional.empty());
+  }
+
+  /** As above, of {@code version} alone when given. */
+  static Map<Series, Double> counters(List<Sample> samples, String model, Optional<String> version) {
     Map<Series, Double> counters = new HashMap<>();
     for (Sample sample : samples) {
       boolean wanted = sample.name().equals(ServerMetricNames.REQUESTS)
           || sample.name().equals(ServerMetricNames.LATENCY_BUCKET);
+      wanted &= version.isEmpty() || version.get().equals(sample.label(ServerMetricNames.VERSION));
       if (wanted && model.equals(sample.label(ServerMetricNames.MODEL)) && !Double.isNaN(sample.value())) {
         if (sample.name().equals(ServerMetricNames.LATENCY_BUCKET)) {
           // Fails the whole scrape as unreadable now rather than deep inside the window sum.

@@ -118,12 +118,14 @@ public final class MetricsCanaryAnalysis implements CanaryAnalysis, AutoCloseabl
       // A canary window too thin to judge is pooled with the next one (both revisions keep their baselines, so
       // canary and stable still cover the same span): a failing canary with little traffic is judged in a few
       // intervals instead of never.
-      boolean thin = windows.advance(deployment, model, canaryScrapes, MetricWindows.Baselines.PEEK, at)
+      Optional<String> canaryVersion = request.inPlace().map(AnalysisRequest.InPlace::canaryVersion);
+      Optional<String> stableVersion = request.inPlace().map(AnalysisRequest.InPlace::stableVersion);
+      boolean thin = windows.advance(deployment, model, canaryVersion, canaryScrapes, MetricWindows.Baselines.PEEK, at)
           .requestsExcept(ServerMetricNames.NOT_JUDGED_OUTCOMES) < Math.max(minRequests, 1);
       var baselines = thin ? MetricWindows.Baselines.POOL : MetricWindows.Baselines.MOVE;
-      canary = windows.advance(deployment, model, canaryScrapes, baselines, at);
+      canary = windows.advance(deployment, model, canaryVersion, canaryScrapes, baselines, at);
       stable = request.stableRevision() == null ? null
-          : windows.advance(deployment, model, stableScrapes, baselines, at);
+          : windows.advance(deployment, model, stableVersion, stableScrapes, baselines, at);
     }
 
     if (stableScrapes.isEmpty() && gates.stream().anyMatch(g -> g.getPredictionAgreement() != null)) {
@@ -138,7 +140,7 @@ public final class MetricsCanaryAnalysis implements CanaryAnalysis, AutoCloseabl
               stableScrapes, request.canaryRevision(), model, at)
           : judge(gate, request, canary, stable, minRequests, substitutions, at));
     }
-    results.add(Restarts.judge(canaryPods, at));
+    results.add(Restarts.judge(canaryPods, request.inPlace().map(AnalysisRequest.InPlace::since), at));
     return results;
   }
 

@@ -20,13 +20,21 @@ final class Restarts {
   private Restarts() {}
 
   static GateResultStatus judge(List<Pod> canaryPods, Instant at) {
+    return judge(canaryPods, java.util.Optional.empty(), at);
+  }
+
+  /**
+   * With {@code since}, only restarts that ended after it count: an in-place canary runs in pods that may have
+   * restarted long before it was loaded.
+   */
+  static GateResultStatus judge(List<Pod> canaryPods, java.util.Optional<Instant> since, Instant at) {
     if (canaryPods == null || canaryPods.isEmpty()) {
       return GateResults.inconclusive(GATE, 0.0, "no canary pods to check for restarts yet", at);
     }
     int total = 0;
     List<String> restarted = new ArrayList<>();
     for (Pod pod : canaryPods) {
-      int restarts = restarts(pod);
+      int restarts = since.isPresent() ? restartsSince(pod, since.get()) : restarts(pod);
       total += restarts;
       if (restarts > 0) {
         restarted.add(pod.getMetadata().getName() + " (" + restarts + ")");
@@ -40,6 +48,19 @@ final class Restarts {
     return GateResults.decisiveFail(GATE, (double) total, 0.0,
         "canary model-server restarted " + total + " times: " + String.join(", ", restarted)
             + "; see kubectl logs --previous and the pods' last state", at);
+  }
+
+  /** One when the model-server container last terminated after {@code since}: the kubelet keeps only the last. */
+  private static int restartsSince(Pod pod, Instant since) {
+    if (pod.getStatus() == null || pod.getStatus().getContainerStatuses() == null) {
+      return 0;
+    }
+    return (int) pod.getStatus().getContainerStatuses().stream()
+        .filter(s -> PodContract.SERVE_CONTAINER.equals(s.getName()))
+        .filter(s -> s.getLastState() != null && s.getLastState().getTerminated() != null)
+        .map(s -> s.getLastState().getTerminated().getFinishedAt())
+        .filter(finished -> finished != null && !Instant.parse(finished).isBefore(since))
+        .count();
   }
 
   private static int restarts(Pod pod) {

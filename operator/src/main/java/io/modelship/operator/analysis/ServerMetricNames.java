@@ -10,6 +10,7 @@ final class ServerMetricNames {
   static final String REQUESTS = "modelship_inference_requests_total";
   static final String LATENCY_BUCKET = "modelship_inference_latency_seconds_bucket";
   static final String MODEL = "model";
+  static final String VERSION = "version";
   static final String OUTCOME = "outcome";
   static final String LE = "le";
 

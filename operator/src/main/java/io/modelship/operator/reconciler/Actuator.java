@@ -46,7 +46,13 @@ final class Actuator {
     Set<String> live = new LinkedHashSet<>();
     Optional<String> onlyServing = Optional.empty();
 
-    if (decision.canary != null) {
+    if (decision.canary != null && decision.canary.getHost() != null) {
+      // In place: the stable revision's pods hold the canary too; the split happens inside each pod
+      // (VersionPlacer), so no pod is added or replaced and the client Service keeps selecting them all.
+      scale(applier, observed.get(stableHash), n, context);
+      live.add(stableHash);
+      weights.put(stableHash, 100);
+    } else if (decision.canary != null) {
       String canaryHash = decision.canary.getRevision();
       int weight = decision.phase == Phase.Promoting ? 100 : settings.step(decision.canary.getStep()).getWeight();
       var canaryObserved = Optional.ofNullable(observed.get(canaryHash));
@@ -71,7 +77,8 @@ final class Actuator {
     } else if (stableHash != null) {
       live.add(stableHash);
       weights.put(stableHash, 100);
-      if (stableHash.equals(target.hash())) {
+      boolean hosted = Optional.ofNullable(observed.get(stableHash)).map(ObservedRevision::hosted).orElse(false);
+      if (stableHash.equals(target.hash()) && !hosted) {
         applier.apply(RevisionDeployment.desired(mdep, target, n),
             Optional.ofNullable(observed.get(stableHash)).map(ObservedRevision::deployment), context);
       } else {
@@ -93,7 +100,11 @@ final class Actuator {
           Optional.ofNullable(observed.get(target.hash())).map(ObservedRevision::deployment), context);
     }
 
-    for (String revision : live) {
+    // A revision served in place lives in its host's pods: those are the objects to keep and to select.
+    Set<String> podRevisions = new LinkedHashSet<>();
+    live.forEach(revision -> podRevisions.add(podRevision(revision, observed)));
+    onlyServing = onlyServing.map(revision -> podRevision(revision, observed));
+    for (String revision : podRevisions) {
       String name = Revision.objectName(mdep.getMetadata().getName(), revision);
       applier.apply(RevisionService.desired(mdep, revision), RevisionObserver.owned(context, Service.class, name),
           context);
@@ -107,11 +118,17 @@ final class Actuator {
         RevisionObserver.owned(context, Service.class, mdep.getMetadata().getName()), context);
     settings.gatewayApi().ifPresent(gateway -> {
       if (!weights.isEmpty()) {
-        applier.apply(TrafficRoute.desired(mdep, gateway, weights),
+        Map<String, Integer> podWeights = new LinkedHashMap<>();
+        weights.forEach((revision, weight) -> podWeights.merge(podRevision(revision, observed), weight, Integer::sum));
+        applier.apply(TrafficRoute.desired(mdep, gateway, podWeights),
             RevisionObserver.owned(context, HTTPRoute.class, gateway.getHttpRoute()), context);
       }
     });
-    removeRevisionsNotIn(live, context, applier);
+    removeRevisionsNotIn(podRevisions, context, applier);
+  }
+
+  private static String podRevision(String revision, Map<String, ObservedRevision> observed) {
+    return Optional.ofNullable(observed.get(revision)).map(ObservedRevision::podRevision).orElse(revision);
   }
 
   private static void scale(Applier applier, ObservedRevision revision, int replicas, Context<ModelDeployment> context) {

@@ -32,6 +32,8 @@ import io.modelship.operator.resources.Labels;
 import io.modelship.operator.resources.RevisionDeployment;
 import io.modelship.operator.revision.ObservedRevision;
 import io.modelship.operator.revision.Revision;
+import io.modelship.operator.inplace.InPlaceControl;
+import io.modelship.operator.rollout.InPlaceView;
 import io.modelship.operator.rollout.PhaseHandlers;
 import io.modelship.operator.rollout.RolloutSettings;
 import io.modelship.operator.rollout.RolloutView;
@@ -75,7 +77,9 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment> {
   private final StatusAggregator statuses;
   private final MlflowRegistry registry = new MlflowRegistry();
   private final RegistryWriteBack writeBack = new RegistryWriteBack(registry);
-  private final ShadowControl shadows = new ShadowControl();
+  private final ShadowControl shadows;
+  private final InPlaceControl inPlace;
+  private final VersionPlacer placer;
   private final AtomicLong reconciliations = new AtomicLong();
   /** Whether the Gateway API's HTTPRoute kind existed when the informers started (so we can watch our routes). */
   private final AtomicBoolean gatewayApiInstalled = new AtomicBoolean();
@@ -86,6 +90,9 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment> {
     this.analysis = analysis;
     this.metrics = metrics;
     this.statuses = new StatusAggregator(clock);
+    this.shadows = new ShadowControl(config.modelServerPort());
+    this.inPlace = new InPlaceControl(config.modelServerPort());
+    this.placer = new VersionPlacer(inPlace);
   }
 
   @Override
@@ -152,6 +159,7 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment> {
 
     // 1. Observe: the revisions, and what a moving source (an MLflow alias) points to now, pinned to a version.
     Map<String, ObservedRevision> observed = RevisionObserver.revisions(context);
+    RevisionObserver.hosted(observed, previous);
     Optional<ObservedRevision> stable =
         Optional.ofNullable(previous.getStable()).map(s -> observed.get(s.getRevision()));
     var tracker = new SourceTracker(registry, secrets(client));
@@ -178,13 +186,24 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment> {
     Optional<ObservedRevision> canary =
         Optional.ofNullable(previous.getCanary()).map(c -> observed.get(c.getRevision()));
     var commands = Commands.of(mdep);
+    // In place: what the stable revision's pods hold, asked only while versions are placed in them.
+    var reports = VersionPlacer.active(context, mdep, previous) && stable.isPresent()
+        ? inPlace.observe(client, pinned, stable.get().pods()) : Map.<String, InPlaceControl.Observation>of();
+    var inPlaceView = new InPlaceView(target.inPlaceKey(), target.servedVersion(), stable
+        .map(s -> s.deployment().getMetadata().getAnnotations())
+        .map(a -> a.get(RevisionDeployment.IN_PLACE_KEY_ANNOTATION)), reports);
+    Optional<AnalysisRequest.InPlace> inPlaceVersions = Optional.ofNullable(previous.getCanary())
+        .filter(c -> c.getHost() != null)
+        .map(c -> new AnalysisRequest.InPlace(c.getVersion(), previous.getStable().getVersion(),
+            Instant.parse(c.getStartedAt())));
     // What the gates said, if they were asked in this pass: counted even when the decision drops the canary.
     var evaluated = new AtomicReference<List<GateResultStatus>>(List.of());
     var view = new RolloutView(pinned, settings, target.hash(), previous, stable, canary,
         Optional.ofNullable(observed.get(target.hash())), commands, now,
         () -> evaluated.updateAndGet(none -> analysis.evaluate(new AnalysisRequest(pinned,
             previous.getCanary().getRevision(), canary.map(ObservedRevision::pods).orElse(List.of()),
-            previous.getStable().getRevision(), stable.map(ObservedRevision::pods).orElse(List.of()), now))));
+            previous.getStable().getRevision(), stable.map(ObservedRevision::pods).orElse(List.of()), now,
+            inPlaceVersions))), inPlaceView);
     Transition decision = PhaseHandlers.next(view);
 
     // 4. Record, before anything changes, so a restart resumes from the decision.
@@ -207,6 +226,7 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment> {
       }
       return notDeployable(mdep, context, status, stable, "ApiRefused", refused.get(), events, pin);
     }
+    boolean placed = placer.place(pinned, context, decision, target, settings, observed, reports);
     Commands.consume(client, mdep, commands);
     // Mirroring starts once the canary has a ready pod: requests sent before would only fail.
     shadows.follow(client, pinned, Optional.ofNullable(status.getCanary())
@@ -214,7 +234,9 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment> {
         decision.ended != null, stable.map(ObservedRevision::pods).orElse(List.of()));
 
     boolean rolling = status.getCanary() != null || status.getPhase() == Phase.RollingBack;
-    Optional<Duration> look = rolling ? Optional.of(nextLook(status, settings)) : Optional.empty();
+    Optional<Duration> look = rolling ? Optional.of(nextLook(status, settings))
+        // Pods still to take a placement (a rollback's, say) are asked again soon, rollout or not.
+        : placed ? Optional.empty() : Optional.of(min(PLACEMENT_RECHECK, config.rolloutPoll()));
     look = earliest(look, pin.nextRead());
     return look.isPresent()
         ? UpdateControl.<ModelDeployment>noUpdate().rescheduleAfter(look.get())
@@ -255,6 +277,9 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment> {
     Duration floor = min(MIN_LOOK, poll);
     return left.compareTo(floor) < 0 ? floor : min(left, poll);
   }
+
+  /** How soon pods that have not taken their placement yet are looked at again. */
+  private static final Duration PLACEMENT_RECHECK = Duration.ofSeconds(2);
 
   /** The shortest wait between two passes of one rollout. */
   private static final Duration MIN_LOOK = Duration.ofMillis(250);

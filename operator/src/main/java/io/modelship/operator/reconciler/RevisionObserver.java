@@ -7,6 +7,8 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.modelship.operator.api.ModelDeployment;
+import io.modelship.operator.api.status.ModelDeploymentStatus;
+import io.modelship.operator.api.status.RevisionStatus;
 import io.modelship.operator.revision.ObservedRevision;
 import java.util.List;
 import java.util.Map;
@@ -33,7 +35,21 @@ final class RevisionObserver {
           String hash = d.getMetadata().getLabels().get(LABEL_REVISION);
           return new ObservedRevision(hash, d, podsByRevision.getOrDefault(hash, List.of()));
         })
-        .collect(Collectors.toMap(ObservedRevision::hash, Function.identity(), (a, b) -> a));
+        .collect(Collectors.toMap(ObservedRevision::hash, Function.identity(), (a, b) -> a,
+            java.util.HashMap::new));
+  }
+
+  /**
+   * Adds the revisions that status says run in place, in their host's pods (docs/pod-contract.md), under their
+   * own names: a stable or canary revision whose {@code host} is set is observed as that host's Deployment and pods.
+   */
+  static void hosted(Map<String, ObservedRevision> observed, ModelDeploymentStatus previous) {
+    for (RevisionStatus rs : new RevisionStatus[] {previous.getStable(), previous.getCanary()}) {
+      if (rs != null && rs.getHost() != null && !observed.containsKey(rs.getRevision())
+          && observed.containsKey(rs.getHost())) {
+        observed.put(rs.getRevision(), ObservedRevision.hostedBy(rs.getRevision(), observed.get(rs.getHost())));
+      }
+    }
   }
 
   /** An owned object of {@code type} by name, from its informer's cache. */

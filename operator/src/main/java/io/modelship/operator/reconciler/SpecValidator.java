@@ -53,6 +53,16 @@ public final class SpecValidator {
       problems.add("spec.rollout.traffic.gatewayAPI: this cluster served no HTTPRoute kind (" + HTTPROUTE_CRD
           + ") when the operator started; install Gateway API and restart the operator, or use traffic.service");
     }
+    if (spec.getRollout() != null && RolloutSettings.IN_PLACE.equals(spec.getRollout().getStrategy())) {
+      if (RolloutSettings.gatewayApiOf(spec).isPresent()) {
+        problems.add("spec.rollout.strategy inPlace splits traffic inside each pod, and traffic.gatewayAPI between"
+            + " pods: use one of them");
+      }
+      if (RolloutSettings.shadowOf(spec).isPresent()) {
+        problems.add("spec.rollout.strategy inPlace has no shadow traffic yet (spec.rollout.shadow, a shadow step or"
+            + " a predictionAgreement gate): judge an in-place canary on errors and latency, or use strategy canary");
+      }
+    }
     if (spec.getResources() != null) {
       checkQuantity(spec.getResources().getCpu(), "spec.resources.cpu", "2 or 500m", problems);
       checkQuantity(spec.getResources().getMemory(), "spec.resources.memory", "4Gi or 512Mi", problems);

@@ -56,6 +56,12 @@ public final class RevisionDeployment {
   /** Seconds a terminating pod keeps serving before SIGTERM, while kube-proxy everywhere drops its endpoints. */
   static final long PRE_STOP_SECONDS = 5;
 
+  /**
+   * On the Deployment: what another revision must share with this one to be rolled out inside its pods
+   * ({@link Revision#inPlaceKey()}).
+   */
+  public static final String IN_PLACE_KEY_ANNOTATION = "modelship.io/in-place-key";
+
   private RevisionDeployment() {}
 
   public static Deployment desired(ModelDeployment mdep, Revision revision, int replicas) {
@@ -69,6 +75,7 @@ public final class RevisionDeployment {
         .withName(revision.objectName(mdep))
         .withNamespace(mdep.getMetadata().getNamespace())
         .withLabels(labels)
+        .withAnnotations(Map.of(IN_PLACE_KEY_ANNOTATION, revision.inPlaceKey()))
         .withOwnerReferences(Labels.ownerReference(mdep))
         .endMetadata()
         .withNewSpec()
@@ -185,6 +192,12 @@ public final class RevisionDeployment {
       mounts.add(mount("api-key", API_KEY_DIR, true));
     }
     mounts.add(mount(AdminToken.VOLUME, AdminToken.DIR, true));
+    // An in-place rollout has the server fetch the next version itself, with the pod's own credentials, and a
+    // restarted pod reads what it should hold from the placement (docs/pod-contract.md).
+    if (credentialsSecret(t.model().getSource()) != null) {
+      mounts.add(mount("source-credentials", CREDENTIALS_DIR, true));
+    }
+    mounts.add(mount(PlacementConfigMap.VOLUME, PlacementConfigMap.DIR, true));
     return new ContainerBuilder()
         .withName(PodContract.SERVE_CONTAINER)
         .withImage(t.image())
@@ -243,8 +256,10 @@ public final class RevisionDeployment {
     if (server.getApiKeySecret() != null) {
       env.add(env("MODELSHIP_API_KEY_FILE", API_KEY_DIR + "/" + API_KEY_KEY));
     }
-    // Only the operator, which holds the token, may turn shadow traffic on (docs/pod-contract.md).
+    // Only the operator, which holds the token, may turn shadow traffic on or place versions (docs/pod-contract.md).
     env.add(env(AdminToken.ENV, AdminToken.DIR + "/" + AdminToken.KEY));
+    env.add(env("MODELSHIP_CREDENTIALS_DIR", CREDENTIALS_DIR));
+    env.add(env(PlacementConfigMap.ENV, PlacementConfigMap.DIR + "/" + PlacementConfigMap.KEY));
     return env;
   }
 
@@ -261,6 +276,7 @@ public final class RevisionDeployment {
     volumes.add(new VolumeBuilder().withName(AdminToken.VOLUME).withNewSecret()
         .withSecretName(AdminToken.secretName(mdep)).withDefaultMode(0440).endSecret().build());
     volumes.add(new VolumeBuilder().withName("models").withNewEmptyDir().endEmptyDir().build());
+    volumes.add(PlacementConfigMap.volume(mdep));
     volumes.add(new VolumeBuilder().withName("tmp").withNewEmptyDir().endEmptyDir().build());
     String credentials = credentialsSecret(t.model().getSource());
     if (credentials != null) {

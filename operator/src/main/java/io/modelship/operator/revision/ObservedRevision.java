@@ -20,6 +20,26 @@ public record ObservedRevision(String hash, Deployment deployment, List<Pod> pod
   /** What the fetch step reported about the artifact it verified (docs/pod-contract.md). */
   public record Artifact(String resolvedUri, String modelVersion, String sha256) {}
 
+  /**
+   * A revision served in place by the pods of {@code host} (docs/pod-contract.md): its Deployment and pods are the
+   * host's. What those pods' fetch step reported is the host's artifact, never this revision's.
+   */
+  public static ObservedRevision hostedBy(String hash, ObservedRevision host) {
+    return new ObservedRevision(hash, host.deployment(), host.pods());
+  }
+
+  /** True when this revision runs inside another revision's pods. */
+  public boolean hosted() {
+    var labels = deployment.getMetadata().getLabels();
+    return labels != null && !hash.equals(labels.get(io.modelship.operator.api.CrdConstants.LABEL_REVISION));
+  }
+
+  /** The revision whose Deployment and pods these are: this one, or its host. */
+  public String podRevision() {
+    var labels = deployment.getMetadata().getLabels();
+    return hosted() ? labels.get(io.modelship.operator.api.CrdConstants.LABEL_REVISION) : hash;
+  }
+
   public int desiredReplicas() {
     return deployment.getSpec() != null && deployment.getSpec().getReplicas() != null
         ? deployment.getSpec().getReplicas()
@@ -57,6 +77,9 @@ public record ObservedRevision(String hash, Deployment deployment, List<Pod> pod
 
   /** The artifact as reported by any pod whose fetch step succeeded. */
   public Optional<Artifact> artifact() {
+    if (hosted()) {
+      return Optional.empty();
+    }
     return fetchStatuses()
         .map(ObservedRevision::successfulTermination)
         .filter(Objects::nonNull)
@@ -67,7 +90,7 @@ public record ObservedRevision(String hash, Deployment deployment, List<Pod> pod
 
   /** Why fetching failed, when some pod's fetch step failed and none succeeded. */
   public Optional<String> fetchFailure() {
-    if (artifact().isPresent()) {
+    if (hosted() || artifact().isPresent()) {
       return Optional.empty();
     }
     return fetchStatuses()

@@ -53,6 +53,40 @@ public record Revision(String hash, RevisionTemplate template) {
     return new Revision(hashOf(template), template);
   }
 
+  /**
+   * What must be equal for one revision to be rolled out inside the pods of another (in place): everything that
+   * shapes the pods, and the Secret the pods fetch with. The model's source and digest are left out: they are
+   * what an in-place rollout changes.
+   */
+  public String inPlaceKey() {
+    ModelSpec model = io.fabric8.kubernetes.client.utils.Serialization.jsonMapper()
+        .convertValue(template.model(), ModelSpec.class);
+    String credentials = credentialsSecret(model);
+    model.setSource(null);
+    model.setSha256(null);
+    var shape = new RevisionTemplate(model, template.resources(), template.scheduling(), template.server(),
+        template.image());
+    return hashOf(java.util.Map.of("pods", shape, "credentialsSecret", credentials == null ? "" : credentials));
+  }
+
+  /**
+   * The version label the model server gives this revision's model: the registry version when the source names
+   * one (MLflow, pinned), else the revision itself (docs/pod-contract.md, MODELSHIP_DEFAULT_MODEL_VERSION).
+   */
+  public String servedVersion() {
+    var mlflow = template.model().getSource() == null ? null : template.model().getSource().getMlflow();
+    return mlflow != null && mlflow.getVersion() != null ? mlflow.getVersion() : hash;
+  }
+
+  private static String credentialsSecret(ModelSpec model) {
+    var source = model.getSource();
+    if (source == null) {
+      return null;
+    }
+    return source.getS3() != null ? source.getS3().getCredentialsSecret()
+        : source.getMlflow() != null ? source.getMlflow().getCredentialsSecret() : null;
+  }
+
   /** Name of the objects owned by this revision: {@code <modeldeployment>-<hash>}. */
   public String objectName(ModelDeployment mdep) {
     return objectName(mdep.getMetadata().getName(), hash);

@@ -21,6 +21,9 @@ public final class PhaseHandlers {
     HANDLERS.put(Phase.RollingBack, new RollingBackHandler());
   }
 
+  /** A canary that runs inside the stable revision's pods (spec.rollout.strategy inPlace). */
+  private static final PhaseHandler IN_PLACE = new InPlaceHandler();
+
   private PhaseHandlers() {}
 
   /** Decides the next step. A phase with a canary but no canary recorded is treated as steady. */
@@ -30,6 +33,9 @@ public final class PhaseHandlers {
     boolean needsStable = needsCanary || phase == Phase.RollingBack;
     if ((needsCanary && view.previous().getCanary() == null) || (needsStable && view.previous().getStable() == null)) {
       phase = Phase.Pending;
+    }
+    if (needsCanary && view.previous().getCanary().getHost() != null) {
+      return IN_PLACE.next(view);
     }
     return HANDLERS.get(phase).next(view);
   }

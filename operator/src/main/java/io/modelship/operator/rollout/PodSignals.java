@@ -10,6 +10,14 @@ import java.util.Optional;
 public final class PodSignals {
   private PodSignals() {}
 
+  /** Ready (its Ready condition is True) and not on its way out. */
+  public static boolean ready(Pod pod) {
+    return pod.getStatus() != null && pod.getStatus().getConditions() != null
+        && pod.getMetadata().getDeletionTimestamp() == null
+        && pod.getStatus().getConditions().stream()
+            .anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
+  }
+
   /**
    * A pod the scheduler cannot place for lack of GPUs (whole or MIG): capacity may still come (the cluster
    * autoscaler adds a node), so this is waiting, not failing.

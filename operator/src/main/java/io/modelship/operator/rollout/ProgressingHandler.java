@@ -1,8 +1,6 @@
 package io.modelship.operator.rollout;
 
 import io.modelship.operator.api.status.CanaryStatus;
-import io.modelship.operator.api.status.GateResultStatus;
-import io.modelship.operator.api.status.GateResultStatus.Verdict;
 import io.modelship.operator.api.status.HistoryEntry.Outcome;
 import io.modelship.operator.api.status.Phase;
 import io.modelship.operator.revision.ObservedRevision;
@@ -10,7 +8,6 @@ import io.modelship.operator.rollout.RolloutView.Command;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.stream.Collectors;
 
 /**
  * Progressing and Paused: a canary moves through its steps. A step is reached when the canary has the ready
@@ -106,74 +103,10 @@ final class ProgressingHandler implements PhaseHandler {
               .map(c -> c.getReason()).findFirst().orElse(null));
       return news ? t.note(true, reason, "revision %s: %s".formatted(canary.getRevision(), t.message)) : t;
     }
-    if (reachedAt == null) {
-      // The pause and the gates count from here: traffic at this step's weight starts now, not when it was asked.
-      reachedAt = v.now();
-      canary.setStepReachedAt(reachedAt.toString());
-    }
-
-    if (analysisDue(canary, v.now(), settings.analysisInterval())) {
-      List<GateResultStatus> results = v.analysis().get();
-      canary.setAnalysis(results);
-      boolean failed = results.stream().anyMatch(r -> r.getVerdict() == Verdict.Fail);
-      boolean allPass = !results.isEmpty() && results.stream().allMatch(r -> r.getVerdict() == Verdict.Pass);
-      int failures = failed ? canary.getConsecutiveFailures() + 1 : allPass ? 0 : canary.getConsecutiveFailures();
-      canary.setConsecutiveFailures(failures);
-      var plain = results.stream().filter(GateResultStatus::decisiveFailure).toList();
-      if (!plain.isEmpty()) {
-        // Waiting for failureLimit windows would only send more requests to a canary that plainly fails them.
-        return Rollbacks.rollBack(v, canary, Outcome.RolledBack, "GateFailed",
-            "a decisive failure, rolled back without waiting for failureLimit (%d): %s"
-                .formatted(settings.failureLimit(), failures(plain)));
-      }
-      if (failures >= settings.failureLimit()) {
-        return Rollbacks.rollBack(v, canary, Outcome.RolledBack, "GateFailed",
-            "%d failed evaluations in a row (failureLimit %d): %s".formatted(failures, settings.failureLimit(), failures(results)));
-      }
-      if (failed) {
-        var t = stay(v, canary, Phase.Progressing, "GateFailed",
-            "step %d, %s: %s (%d of %d failures before rollback)".formatted(step, share, failures(results), failures, settings.failureLimit()));
-        return t.note(true, "GateFailed", t.message);
-      }
-    }
-
-    boolean pauseOver = Duration.between(reachedAt, v.now()).compareTo(settings.pause(step)) >= 0;
-    // A pass counts only from an evaluation whose whole window ran at this step's weight.
-    boolean measuredHere = !canary.getAnalysis().isEmpty() && canary.getAnalysis().get(0).getAt() != null
-        && Duration.between(reachedAt, Instant.parse(canary.getAnalysis().get(0).getAt())).compareTo(settings.analysisInterval()) >= 0;
-    boolean gatesPass = measuredHere && canary.getAnalysis().stream().allMatch(r -> r.getVerdict() == Verdict.Pass);
-    // At the last step the stable revision has no traffic left to compare with: not failing is enough.
-    if (pauseOver && (gatesPass || (settings.isLastStep(step) && canary.getConsecutiveFailures() == 0))) {
-      if (settings.isLastStep(step)) {
-        return promoting(v, canary, "every step passed");
-      }
-      canary.setStep(step + 1);
-      canary.setStepStartedAt(v.now().toString());
-      canary.setStepReachedAt(null);
-      int next = settings.step(step + 1).getWeight();
-      int from = TrafficSplit.planned(settings, step);
-      int to = TrafficSplit.planned(settings, step + 1);
-      String asked = from == weight && to == next ? "" : " (the steps ask %d%% -> %d%%; service mode splits by ready pods)".formatted(weight, next);
-      var t = stay(v, canary, Phase.Progressing, "StepAdvanced",
-          "step %d passed; step %d gives the canary %d%% of traffic%s".formatted(step, step + 1, to, asked));
-      return t.note(false, "StepAdvanced", "revision %s: canary traffic %d%% -> %d%%%s".formatted(canary.getRevision(), from, to, asked));
-    }
-    Duration budget = settings.pause(step).plus(settings.progressDeadline());
-    if (Duration.between(reachedAt, v.now()).compareTo(budget) > 0) {
-      // Gates that never pass (too little traffic, say) must not hold a canary for ever.
-      return Rollbacks.rollBack(v, canary, Outcome.RolledBack, "ProgressDeadlineExceeded",
-          "step %d, %s, was reached %s ago but its gates never passed (%s)".formatted(step, share,
-              human(Duration.between(reachedAt, v.now())),
-              canary.getAnalysis().isEmpty() ? "not evaluated" : verdicts(canary.getAnalysis())));
-    }
-    String waitingFor = !gatesPass
-        ? "gates: " + (!measuredHere ? "no full window at this weight yet" : verdicts(canary.getAnalysis()))
-        : "pause, %s left".formatted(human(settings.pause(step).minus(Duration.between(reachedAt, v.now()))));
-    return stay(v, canary, Phase.Progressing, "StepInProgress",
-        "step %d reached, %s; waiting for %s".formatted(step, share, waitingFor));
+    return StepGates.judge(v, canary, step, weight, share, reachedAt, ProgressingHandler::stay);
   }
 
-  private static Transition promoting(RolloutView v, CanaryStatus canary, String why) {
+  static Transition promoting(RolloutView v, CanaryStatus canary, String why) {
     canary.setStepStartedAt(v.now().toString());
     canary.setPromotedBecause(why);
     var t = stay(v, canary, Phase.Promoting, "Promoting", "revision %s is being promoted: %s".formatted(canary.getRevision(), why));
@@ -197,21 +130,6 @@ final class ProgressingHandler implements PhaseHandler {
 
   static int requestedWeight(RolloutView v, CanaryStatus canary, Phase phase) {
     return phase == Phase.Promoting ? 100 : v.settings().step(canary.getStep()).getWeight();
-  }
-
-  private static boolean analysisDue(CanaryStatus canary, Instant now, Duration interval) {
-    return canary.getAnalysis().isEmpty()
-        || canary.getAnalysis().get(0).getAt() == null
-        || Duration.between(Instant.parse(canary.getAnalysis().get(0).getAt()), now).compareTo(interval) >= 0;
-  }
-
-  private static String failures(List<GateResultStatus> results) {
-    return results.stream().filter(r -> r.getVerdict() == Verdict.Fail)
-        .map(r -> r.getGate() + ": " + r.getMessage()).collect(Collectors.joining("; "));
-  }
-
-  private static String verdicts(List<GateResultStatus> results) {
-    return results.stream().map(r -> r.getGate() + " " + r.getVerdict()).collect(Collectors.joining(", "));
   }
 
   static String human(Duration d) {

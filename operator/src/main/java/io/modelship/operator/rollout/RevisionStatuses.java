@@ -54,6 +54,9 @@ public final class RevisionStatuses {
         .or(() -> earlier.map(RevisionStatus::getModelVersion)).orElse(null));
     rs.setDigest(artifact.map(ObservedRevision.Artifact::sha256)
         .or(() -> earlier.map(RevisionStatus::getDigest)).orElse(null));
+    // A revision served in place lives in its host's pods, as long as they do.
+    rs.setHost(observed.filter(ObservedRevision::hosted).map(ObservedRevision::podRevision)
+        .or(() -> earlier.map(RevisionStatus::getHost)).orElse(null));
     // What kubectl get mdep shows: S3 and HTTP sources have no registry version, and a blank column helps nobody.
     rs.setVersion(rs.getModelVersion() != null ? rs.getModelVersion() : hash);
     return rs;

@@ -21,7 +21,11 @@ public record RolloutSettings(
     Duration progressDeadline,
     Duration schedulingDeadline,
     boolean paused,
-    Optional<GatewayApiTraffic> gatewayApi) {
+    Optional<GatewayApiTraffic> gatewayApi,
+    boolean inPlace,
+    boolean fallbackToPods) {
+
+  public static final String IN_PLACE = "inPlace";
 
   public static final List<RolloutStep> DEFAULT_STEPS =
       List.of(new RolloutStep(10, "1m"), new RolloutStep(50, "1m"), new RolloutStep(100, null));
@@ -40,7 +44,9 @@ public record RolloutSettings(
         Durations.parse(r.getProgressDeadline(), Duration.ofMinutes(10)),
         Durations.parse(r.getSchedulingDeadline(), Duration.ofMinutes(30)),
         Boolean.TRUE.equals(r.getPaused()),
-        Optional.ofNullable(r.getTraffic()).map(t -> t.getGatewayAPI()));
+        Optional.ofNullable(r.getTraffic()).map(t -> t.getGatewayAPI()),
+        IN_PLACE.equals(r.getStrategy()),
+        r.getInPlace() != null && Boolean.TRUE.equals(r.getInPlace().getFallbackToPods()));
   }
 
   /** The Gateway API traffic settings of a spec, if it asks for that mode (without parsing the rest). */

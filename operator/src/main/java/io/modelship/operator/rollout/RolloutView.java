@@ -20,6 +20,7 @@ import java.util.function.Supplier;
  * @param targetObserved the target revision, when its Deployment exists
  * @param commands the control annotations present (promote, abort, retry)
  * @param analysis evaluates the gates; called only when an evaluation is due, since it scrapes pods
+ * @param inPlace what an in-place rollout sees of the pods' versions
  */
 public record RolloutView(
     ModelDeployment mdep,
@@ -31,7 +32,8 @@ public record RolloutView(
     Optional<ObservedRevision> targetObserved,
     Set<Command> commands,
     Instant now,
-    Supplier<List<GateResultStatus>> analysis) {
+    Supplier<List<GateResultStatus>> analysis,
+    InPlaceView inPlace) {
 
   /** Control annotations a user sets with kubectl annotate; each is removed once acted on. */
   public enum Command {

@@ -43,10 +43,26 @@ final class SteadyHandler implements PhaseHandler {
     canary.setStartedAt(v.now().toString());
     canary.setStepStartedAt(v.now().toString());
     canary.setConsecutiveFailures(0);
+    Optional<String> notInPlace = v.settings().inPlace()
+        ? InPlaceHandler.cannotRunInPlace(v, stable) : Optional.of("the strategy is canary");
+    if (notInPlace.isEmpty()) {
+      canary.setHost(stable.podRevision());
+      canary.setVersion(v.inPlace().targetVersion());
+      var t = new Transition(Phase.Progressing, "CanaryStartingInPlace",
+          "revision %s starts in place: the pods of revision %s load it beside revision %s".formatted(v.target(),
+              stable.podRevision(), stable.hash()));
+      t.stable = stableStatus;
+      t.canary = canary;
+      return t.note(false, "RolloutStarted", "revision %s starts in place in the pods of revision %s; revision %s keeps serving"
+          .formatted(v.target(), stable.podRevision(), stable.hash()));
+    }
     var t = new Transition(Phase.Progressing, "CanaryStarting",
         "revision %s starts as a canary beside revision %s".formatted(v.target(), stable.hash()));
     t.stable = stableStatus;
     t.canary = canary;
+    if (v.settings().inPlace()) {
+      t.note(false, "InPlaceNotPossible", "revision %s rolls out with new pods: %s".formatted(v.target(), notInPlace.get()));
+    }
     t.note(false, "RolloutStarted", "revision %s starts as a canary; revision %s keeps serving".formatted(v.target(), stable.hash()));
     // Said when it matters: a person reading "10%" in the spec should not learn from the traffic that it is 33%.
     TrafficSplit.coarseness(v.settings()).ifPresent(why -> t.note(true, "CoarseTrafficSplit", why));

@@ -50,7 +50,7 @@ class StatusAggregatorTest {
   private RolloutView view(String target, ModelDeploymentStatus previous, Optional<ObservedRevision> stable,
       Optional<ObservedRevision> canary, Optional<ObservedRevision> targetObserved) {
     return new RolloutView(mdep, RolloutSettings.of(mdep.getSpec()), target, previous, stable, canary, targetObserved,
-        Set.of(), NOW, List::of);
+        Set.of(), NOW, List::of, io.modelship.operator.rollout.InPlaceView.none(target, target));
   }
 
   private static RevisionStatus revisionStatus(String hash, String digest) {

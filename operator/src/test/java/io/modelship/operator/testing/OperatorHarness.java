@@ -130,16 +130,24 @@ public final class OperatorHarness implements AutoCloseable {
   }
 
   public OperatorHarness start() {
-    operator = new ModelshipOperator(client, OperatorConfig.defaults().withPolling(Duration.ofMillis(200)), metrics, clock, analysis,
-        o -> o.withReconciliationMaxInterval(MAX_RECONCILE_INTERVAL));
+    return start(config -> config);
+  }
+
+  /** Starts the operator with the test settings, changed by {@code tune} (e.g. the model servers' port). */
+  public OperatorHarness start(java.util.function.UnaryOperator<OperatorConfig> tune) {
+    this.tune = tune;
+    operator = new ModelshipOperator(client, tune.apply(OperatorConfig.defaults().withPolling(Duration.ofMillis(200))),
+        metrics, clock, analysis, o -> o.withReconciliationMaxInterval(MAX_RECONCILE_INTERVAL));
     operator.start();
     return this;
   }
 
+  private java.util.function.UnaryOperator<OperatorConfig> tune = config -> config;
+
   /** Stops this operator and starts a fresh one on the same apiserver, as a restarted pod would. */
   public OperatorHarness restart() {
     operator.close();
-    return start();
+    return start(tune);
   }
 
   public ModelshipOperator operator() {

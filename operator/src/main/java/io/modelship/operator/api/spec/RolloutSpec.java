@@ -18,6 +18,13 @@ public class RolloutSpec {
   @JsonPropertyDescription("Traffic steps for a new revision, in increasing weight, the last at 100. Default: 10 (1m), 50 (1m), 100.")
   private List<RolloutStep> steps;
 
+  @Pattern("^(canary|inPlace)$")
+  @JsonPropertyDescription("canary (default): the new revision gets pods of its own beside the stable ones. inPlace: a new model version is loaded beside the current one inside the running pods and traffic is split in each pod by the steps' weights, with the same gates; no pod is replaced and no extra pod or GPU is needed. A change that is not only the model's source or digest (image, resources, server settings, credentials Secret) still rolls out with new pods.")
+  private String strategy;
+
+  @JsonPropertyDescription("Settings of the inPlace strategy.")
+  private InPlaceSpec inPlace;
+
   @JsonPropertyDescription("Health gates evaluated on the canary every interval; failureLimit consecutive failures roll back.")
   private AnalysisSpec analysis;
 
@@ -43,6 +50,10 @@ public class RolloutSpec {
   @JsonPropertyDescription("Hold the rollout at its current step. Annotations modelship.io/promote, modelship.io/abort and modelship.io/retry act on a rollout in any phase.")
   private Boolean paused;
 
+  public String getStrategy() { return strategy; }
+  public void setStrategy(String strategy) { this.strategy = strategy; }
+  public InPlaceSpec getInPlace() { return inPlace; }
+  public void setInPlace(InPlaceSpec inPlace) { this.inPlace = inPlace; }
   public List<RolloutStep> getSteps() { return steps; }
   public void setSteps(List<RolloutStep> steps) { this.steps = steps; }
   public AnalysisSpec getAnalysis() { return analysis; }
@@ -59,4 +70,13 @@ public class RolloutSpec {
   public void setSchedulingDeadline(String schedulingDeadline) { this.schedulingDeadline = schedulingDeadline; }
   public Boolean getPaused() { return paused; }
   public void setPaused(Boolean paused) { this.paused = paused; }
+
+  /** spec.rollout.inPlace. */
+  public static class InPlaceSpec {
+    @JsonPropertyDescription("When the new version does not fit beside the current one in a pod's memory (or GPU memory), roll it out with new pods instead of rolling back. Default false.")
+    private Boolean fallbackToPods;
+
+    public Boolean getFallbackToPods() { return fallbackToPods; }
+    public void setFallbackToPods(Boolean fallbackToPods) { this.fallbackToPods = fallbackToPods; }
+  }
 }

@@ -30,6 +30,9 @@ public class CanaryStatus extends RevisionStatus {
   @JsonPropertyDescription("Why the canary is being promoted, once it is: every step passed, or the modelship.io/promote annotation.")
   private String promotedBecause;
 
+  @JsonPropertyDescription("An in-place canary, while its pods disagree: where each pod stands with the new version.")
+  private List<PodVersionStatus> pods;
+
   @JsonPropertyDescription("The latest verdict of every gate.")
   private List<GateResultStatus> analysis = new ArrayList<>();
 
@@ -49,6 +52,8 @@ public class CanaryStatus extends RevisionStatus {
   public void setWaitingForCapacitySince(String waitingForCapacitySince) { this.waitingForCapacitySince = waitingForCapacitySince; }
   public String getPromotedBecause() { return promotedBecause; }
   public void setPromotedBecause(String promotedBecause) { this.promotedBecause = promotedBecause; }
+  public List<PodVersionStatus> getPods() { return pods; }
+  public void setPods(List<PodVersionStatus> pods) { this.pods = pods; }
   public List<GateResultStatus> getAnalysis() { return analysis; }
   public void setAnalysis(List<GateResultStatus> analysis) { this.analysis = analysis; }
 }

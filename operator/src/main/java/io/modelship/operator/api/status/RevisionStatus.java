@@ -19,6 +19,9 @@ public class RevisionStatus {
   @JsonPropertyDescription("SHA-256 of the artifact that was loaded.")
   private String digest;
 
+  @JsonPropertyDescription("Set when this revision was rolled out in place: the revision whose pods hold it (their Deployment and pods carry that revision's name).")
+  private String host;
+
   @JsonPropertyDescription("Pods this revision should have.")
   private Integer replicas;
 
@@ -35,6 +38,8 @@ public class RevisionStatus {
   public void setArtifactUri(String artifactUri) { this.artifactUri = artifactUri; }
   public String getDigest() { return digest; }
   public void setDigest(String digest) { this.digest = digest; }
+  public String getHost() { return host; }
+  public void setHost(String host) { this.host = host; }
   public Integer getReplicas() { return replicas; }
   public void setReplicas(Integer replicas) { this.replicas = replicas; }
   public Integer getReadyReplicas() { return readyReplicas; }

@@ -1,0 +1,336 @@
+package io.modelship.operator.rollout;
+
+import static io.modelship.operator.testing.OperatorHarness.NAMESPACE;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.modelship.operator.api.ModelDeployment;
+import io.modelship.operator.api.status.HistoryEntry.Outcome;
+import io.modelship.operator.api.status.ModelDeploymentStatus;
+import io.modelship.operator.api.status.Phase;
+import io.modelship.operator.resources.AdminToken;
+import io.modelship.operator.resources.PlacementConfigMap;
+import io.modelship.operator.testing.ModelDeployments;
+import io.modelship.operator.testing.OperatorHarness;
+import io.modelship.server.onnx.OnnxModels;
+import io.modelship.server.onnx.OnnxModels.Mlp;
+import io.modelship.server.serve.ModelServer;
+import io.modelship.server.serve.ServeHooks;
+import io.modelship.server.serve.ServeOptions;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.gaul.s3proxy.AuthenticationType;
+import org.gaul.s3proxy.S3Proxy;
+import org.jclouds.ContextBuilder;
+import org.jclouds.blobstore.BlobStore;
+import org.jclouds.blobstore.BlobStoreContext;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * In-place rollouts against the mock apiserver, with two real model servers playing the stable revision's pods
+ * (on 127.0.0.1 and 127.0.0.2, one port) and a real S3 protocol server holding the versions. The test plays the
+ * kubelet and the gate verdicts; the operator orders the servers over /admin/versions, and the servers fetch, load,
+ * split and unload for real. No pod and no Deployment is ever added or replaced.
+ */
+class InPlaceScenarioTest {
+  private static final Duration TIMEOUT = Duration.ofSeconds(60);
+  private static final String ACCESS_KEY = "in-place-access";
+  private static final String SECRET_KEY = "in-place-secret-never-logged";
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final String BODY = "{\"inputs\":[{\"name\":\"input\",\"shape\":[1,4],\"datatype\":\"FP32\","
+      + "\"data\":[5.1,3.5,1.4,0.2]}]}";
+
+  @TempDir Path tmp;
+  private BlobStoreContext context;
+  private BlobStore blobs;
+  private S3Proxy proxy;
+  private String endpoint;
+  private OperatorHarness k8s;
+  private final List<ModelServer> servers = new ArrayList<>();
+  private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+  private int port;
+  private String token;
+
+  @BeforeEach
+  void start() throws Exception {
+    context = ContextBuilder.newBuilder("transient").credentials("identity", "credential").build(BlobStoreContext.class);
+    blobs = context.getBlobStore();
+    proxy = S3Proxy.builder().blobStore(blobs).endpoint(URI.create("http://127.0.0.1:0"))
+        .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS_KEY, SECRET_KEY).ignoreUnknownHeaders(true).build();
+    proxy.start();
+    await().atMost(TIMEOUT).until(() -> "STARTED".equals(proxy.getState()));
+    endpoint = "http://127.0.0.1:" + proxy.getPort();
+    blobs.createContainerInLocation(null, "models");
+    put("iris/2/model.onnx", OnnxModels.mlp(new Mlp(4, 16, 1, 3, 82)));
+    put("iris/3/model.onnx", "not an ONNX model".getBytes(StandardCharsets.UTF_8));
+    put("iris/4/model.onnx", OnnxModels.mlp(new Mlp(4, 16, 1, 3, 84)));
+    k8s = new OperatorHarness();
+    k8s.client.resource(new SecretBuilder().withNewMetadata().withName("s3-creds").withNamespace(NAMESPACE).endMetadata()
+        .addToStringData("AWS_ACCESS_KEY_ID", ACCESS_KEY).addToStringData("AWS_SECRET_ACCESS_KEY", SECRET_KEY).build())
+        .create();
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    servers.forEach(ModelServer::shutdown);
+    if (k8s != null) {
+      k8s.close();
+    }
+    if (proxy != null) {
+      proxy.stop();
+    }
+    if (context != null) {
+      context.close();
+    }
+  }
+
+  private void put(String key, byte[] bytes) {
+    blobs.putBlob("models", blobs.blobBuilder(key).payload(bytes).contentLength(bytes.length).build());
+  }
+
+  private ModelDeployment inPlace(String uri) {
+    var mdep = ModelDeployments.steps(ModelDeployments.s3("iris", uri), 50, "30s", 100, null);
+    var s3 = mdep.getSpec().getModel().getSource().getS3();
+    s3.setEndpoint(endpoint);
+    s3.setCredentialsSecret("s3-creds");
+    mdep.getSpec().setReplicas(2);
+    mdep.getSpec().getRollout().setStrategy("inPlace");
+    return mdep;
+  }
+
+  /** A model server that plays one pod of the stable revision: v1 loaded from its model directory at start. */
+  private ModelServer server(String address, int onPort, String version) throws IOException {
+    Path dir = Files.createDirectories(tmp.resolve("pod-" + address + "-" + servers.size()));
+    OnnxModels.writeMlp(dir, new Mlp(4, 16, 1, 3, 81));
+    Path tokenFile = tmp.resolve("token");
+    Files.writeString(tokenFile, token);
+    Path credentials = Files.createDirectories(tmp.resolve("credentials"));
+    Files.writeString(credentials.resolve("AWS_ACCESS_KEY_ID"), ACCESS_KEY);
+    Files.writeString(credentials.resolve("AWS_SECRET_ACCESS_KEY"), SECRET_KEY);
+    ModelServer server = ModelServer.start(ServeOptions.defaults(dir, onPort).withWarmupHttpRequests(10)
+        .withModel("iris", version).withAdminTokenFile(tokenFile).withCredentialsDir(credentials)
+        .withVersionsDir(tmp.resolve("versions-" + address + "-" + servers.size()))
+        .withDrainDelay(Duration.ZERO).withListen(address, onPort), ServeHooks.NONE);
+    servers.add(server);
+    await().atMost(TIMEOUT).until(() -> server.whenReady().isDone());
+    return server;
+  }
+
+  private void pod(Deployment d, String name, String ip) {
+    Pod pod = new PodBuilder().withNewMetadata().withName(name).withNamespace(NAMESPACE)
+        .withLabels(d.getSpec().getTemplate().getMetadata().getLabels()).endMetadata()
+        .withNewStatus().withPhase("Running").withPodIP(ip)
+        .addNewCondition().withType("Ready").withStatus("True").endCondition().endStatus().build();
+    k8s.client.resource(pod).create();
+  }
+
+  /** What the server at {@code address} holds, as GET /admin/versions shows it; never throws but AssertionError. */
+  private JsonNode versions(String address) {
+    try {
+      HttpResponse<String> answer = http.send(HttpRequest.newBuilder(
+              URI.create("http://" + address + ":" + port + "/admin/versions"))
+          .header("Authorization", "Bearer " + token).timeout(Duration.ofSeconds(5)).build(),
+          HttpResponse.BodyHandlers.ofString());
+      return JSON.readTree(answer.body());
+    } catch (IOException e) {
+      throw new AssertionError("no answer from " + address + ": " + e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    }
+  }
+
+  private static List<String> held(JsonNode versions) {
+    List<String> held = new ArrayList<>();
+    versions.path("versions").forEach(v -> held.add(v.path("version").asText() + ":" + v.path("state").asText()));
+    return held;
+  }
+
+  private ModelDeploymentStatus status() {
+    ModelDeploymentStatus status = k8s.status("iris");
+    if (status == null) {
+      throw new AssertionError("no status yet");
+    }
+    return status;
+  }
+
+  private String adminToken() {
+    var secret = k8s.client.secrets().inNamespace(NAMESPACE).withName(AdminToken.secretName(k8s.get("iris"))).get();
+    if (secret == null) {
+      throw new AssertionError("no admin token Secret yet");
+    }
+    return secret.getData() != null && secret.getData().get(AdminToken.KEY) != null
+        ? new String(Base64.getDecoder().decode(secret.getData().get(AdminToken.KEY)), StandardCharsets.UTF_8)
+        : secret.getStringData().get(AdminToken.KEY);
+  }
+
+  /** Waits until the step is reached, then moves the clock past its pause. */
+  private void passStep() {
+    await().atMost(TIMEOUT).untilAsserted(() -> {
+      var canary = status().getCanary();
+      assertThat(canary == null || canary.getStepReachedAt() != null).as("the step is reached").isTrue();
+    });
+    k8s.clock.advance(Duration.ofSeconds(31));
+  }
+
+  @Test
+  void versionsRollOutInsideTheRunningPodsAndFailuresRollBackThere() throws Exception {
+    // Both pods' servers listen on one port, on two loopback addresses, and the operator reaches pods on it.
+    try (var probe = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
+      port = probe.getLocalPort();
+    }
+    k8s.start(config -> config.withModelServerPort(port));
+    k8s.create(inPlace("s3://models/iris/1/model.onnx"));
+    String host = k8s.awaitOtherRevision("iris", "");
+    String hostRevision = host.substring("iris-".length());
+    k8s.autoReady(host);
+    await().atMost(TIMEOUT).until(() -> {
+      try {
+        token = adminToken();
+        return true;
+      } catch (AssertionError e) {
+        return false;
+      }
+    });
+    server("127.0.0.1", port, hostRevision);
+    server("127.0.0.2", port, hostRevision);
+    Deployment deployment = k8s.deployment(host).orElseThrow();
+    pod(deployment, host + "-a", "127.0.0.1");
+    pod(deployment, host + "-b", "127.0.0.2");
+    await().atMost(TIMEOUT).until(() -> k8s.phase("iris") == Phase.Stable);
+
+    // v2: loaded beside v1 in both pods, 50 % of each pod's requests, then 100 %, then promoted.
+    k8s.edit("iris", m -> m.getSpec().getModel().getSource().getS3().setUri("s3://models/iris/2/model.onnx"));
+    await().atMost(TIMEOUT).untilAsserted(() -> {
+      var canary = status().getCanary();
+      assertThat(canary).isNotNull();
+      assertThat(canary.getHost()).isEqualTo(hostRevision);
+      assertThat(canary.getStepReachedAt()).isNotNull();
+      assertThat(canary.getWeight()).isEqualTo(50);
+      assertThat(canary.getReadyReplicas()).isEqualTo(2);
+    });
+    String v2 = status().getCanary().getRevision();
+    for (String address : List.of("127.0.0.1", "127.0.0.2")) {
+      JsonNode shown = versions(address);
+      assertThat(shown.path("primary").asText()).isEqualTo(hostRevision);
+      assertThat(shown.path("candidate").asText()).isEqualTo(v2);
+      assertThat(shown.path("weight").asInt()).isEqualTo(50);
+    }
+    assertThat(k8s.client.configMaps().inNamespace(NAMESPACE).withName("iris-placement").get().getData()
+        .get(PlacementConfigMap.KEY)).contains("\"candidate\":{\"version\":\"" + v2 + "\"", "s3://models/iris/2/model.onnx")
+        .doesNotContain(SECRET_KEY, ACCESS_KEY);
+
+    // A pod's model server restarts mid-rollout (v1 only, as its init container left it): it is told again.
+    servers.remove(1).shutdown();
+    ModelServer restarted = server("127.0.0.2", port, hostRevision);
+    await("the restarted pod converges").atMost(TIMEOUT).untilAsserted(() ->
+        assertThat(versions("127.0.0.2").path("candidate").asText()).isEqualTo(v2));
+    // And the operator itself restarts: it picks the rollout up from status.
+    k8s.restart();
+
+    // Clients see no failure while versions come and go.
+    AtomicBoolean stop = new AtomicBoolean();
+    Map<String, AtomicInteger> answeredBy = new ConcurrentHashMap<>();
+    List<String> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+    Thread client = new Thread(() -> {
+      while (!stop.get()) {
+        try {
+          HttpResponse<String> answer = http.send(HttpRequest.newBuilder(
+              URI.create("http://127.0.0.1:" + port + "/v2/models/iris/infer"))
+              .POST(HttpRequest.BodyPublishers.ofString(BODY)).build(), HttpResponse.BodyHandlers.ofString());
+          if (answer.statusCode() != 200) {
+            failures.add(answer.statusCode() + " " + answer.body());
+          } else {
+            answeredBy.computeIfAbsent(JSON.readTree(answer.body()).path("model_version").asText(),
+                k -> new AtomicInteger()).incrementAndGet();
+          }
+        } catch (IOException e) {
+          failures.add(e.toString());
+        } catch (InterruptedException e) {
+          return;
+        }
+      }
+    });
+    client.start();
+    try {
+      passStep();
+      await().atMost(TIMEOUT).untilAsserted(() -> assertThat(status().getCanary().getStep()).isEqualTo(1));
+      passStep();
+      await().atMost(TIMEOUT).untilAsserted(() -> {
+        var status = status();
+        assertThat(status.getPhase()).isEqualTo(Phase.Stable);
+        assertThat(status.getStable().getRevision()).isEqualTo(v2);
+        assertThat(status.getStable().getHost()).isEqualTo(hostRevision);
+        assertThat(status.getHistory()).first().satisfies(h -> assertThat(h.getOutcome()).isEqualTo(Outcome.Promoted));
+      });
+      await("v1 is unloaded in every pod").atMost(TIMEOUT).untilAsserted(() -> {
+        assertThat(held(versions("127.0.0.1"))).containsExactly(v2 + ":READY");
+        assertThat(held(versions("127.0.0.2"))).containsExactly(v2 + ":READY");
+      });
+    } finally {
+      stop.set(true);
+      client.join(10_000);
+    }
+    assertThat(failures).as("client-visible failures").isEmpty();
+    assertThat(answeredBy).containsKeys(hostRevision, v2);
+    assertThat(k8s.deployments()).as("no Deployment added or replaced").extracting(d -> d.getMetadata().getName())
+        .containsExactly(host);
+
+    // v3 cannot be loaded: the pods say so, the rollout goes back at once, v2 keeps serving.
+    k8s.edit("iris", m -> m.getSpec().getModel().getSource().getS3().setUri("s3://models/iris/3/model.onnx"));
+    await().atMost(TIMEOUT).untilAsserted(() -> {
+      var status = status();
+      assertThat(status.getPhase()).isEqualTo(Phase.Degraded);
+      assertThat(status.getHistory()).first().satisfies(h -> {
+        assertThat(h.getOutcome()).isEqualTo(Outcome.RolledBack);
+        assertThat(h.getReason()).startsWith("LoadFailed");
+      });
+    });
+    await("the failed version leaves every pod").atMost(TIMEOUT).untilAsserted(() -> {
+      assertThat(held(versions("127.0.0.1"))).containsExactly(v2 + ":READY");
+      assertThat(held(versions("127.0.0.2"))).containsExactly(v2 + ":READY");
+    });
+    assertThat(k8s.warnings("iris")).contains("RollingBack");
+
+    // v4 loads but its gates fail: rolled back, and unloaded.
+    k8s.analysis.answerDecisiveFail();
+    k8s.edit("iris", m -> m.getSpec().getModel().getSource().getS3().setUri("s3://models/iris/4/model.onnx"));
+    await().atMost(TIMEOUT).untilAsserted(() -> {
+      var status = status();
+      assertThat(status.getHistory()).first().satisfies(h -> {
+        assertThat(h.getOutcome()).isEqualTo(Outcome.RolledBack);
+        assertThat(h.getReason()).startsWith("GateFailed");
+      });
+      assertThat(status.getStable().getRevision()).isEqualTo(v2);
+    });
+    await("the failed version leaves every pod").atMost(TIMEOUT).untilAsserted(() -> {
+      assertThat(held(versions("127.0.0.1"))).containsExactly(v2 + ":READY");
+      assertThat(held(versions("127.0.0.2"))).containsExactly(v2 + ":READY");
+    });
+    assertThat(k8s.deployments()).extracting(d -> d.getMetadata().getName()).containsExactly(host);
+    assertThat(restarted.ready()).isTrue();
+  }
+}
