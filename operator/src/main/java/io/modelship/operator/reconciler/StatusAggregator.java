@@ -133,6 +133,17 @@ final class StatusAggregator {
           "revision %s failed its rollout and is not deployed%s".formatted(target, serving));
     } else if (view.stable().map(s -> s.hash().equals(target)).orElse(false)) {
       conditions.set(ARTIFACT_RESOLVED, TRUE, "ArtifactVerified", "revision %s serves".formatted(target));
+    } else if (d.canary != null && d.canary.getHost() != null && target.equals(d.canary.getRevision())) {
+      // In place, the stable revision's model servers fetch it and report what they verified.
+      if (d.canary.getDigest() != null) {
+        conditions.set(ARTIFACT_RESOLVED, TRUE, "ArtifactVerified",
+            "revision %s: %s, fetched in place by the pods of revision %s".formatted(target,
+                describe(RevisionStatuses.sourceUri(view.mdep()), d.canary.getModelVersion(), d.canary.getDigest()),
+                d.canary.getHost()));
+      } else {
+        conditions.set(ARTIFACT_RESOLVED, UNKNOWN, "FetchingInPlace", "revision %s: the pods of revision %s are fetching %s"
+            .formatted(target, d.canary.getHost(), RevisionStatuses.sourceUri(view.mdep())));
+      }
     } else {
       var pods = observed.map(ObservedRevision::pods).orElse(List.of());
       var notCreated = observed.flatMap(o -> PodSignals.creationFailure(o.deployment()));

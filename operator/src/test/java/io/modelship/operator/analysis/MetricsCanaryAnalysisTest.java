@@ -5,6 +5,7 @@ import io.modelship.operator.api.spec.GateSpec;
 import static io.modelship.operator.analysis.Fixtures.errorRate;
 import static io.modelship.operator.analysis.Fixtures.gate;
 import static io.modelship.operator.analysis.Fixtures.latency;
+import static io.modelship.operator.analysis.Fixtures.NOW;
 import static io.modelship.operator.analysis.Fixtures.mdep;
 import static io.modelship.operator.analysis.Fixtures.pod;
 import static io.modelship.operator.analysis.Fixtures.request;
@@ -78,6 +79,60 @@ class MetricsCanaryAnalysisTest {
     assertThat(result.getVerdict()).isEqualTo(Verdict.Fail);
     assertThat(result.getValue()).isCloseTo(3.0 / 101, within(1e-12));
     assertThat(result.getMessage()).contains("3 of 101 canary requests failed with a 5xx", "2.97%", "max 1.00%");
+  }
+
+  @Test
+  void inPlaceTheTwoVersionsOfOnePodAreJudgedApart() {
+    // Both versions live in the same pods: one scrape holds them both, told apart by their version label.
+    Pod pod1 = pod("host-1");
+    Pod pod2 = pod("host-2");
+    ModelDeployment mdep = mdep(50, errorRate(0.01), latency(null, 2.0));
+    var both = new java.util.function.BiFunction<ScrapeText, ScrapeText, String>() {
+      @Override
+      public String apply(ScrapeText stable, ScrapeText canary) {
+        return stable.text() + canary.text().lines().filter(l -> !l.startsWith("#") && !l.contains("_unknown"))
+            .map(l -> l + "\n").reduce("", String::concat);
+      }
+    };
+    var inPlace = java.util.Optional.of(new AnalysisRequest.InPlace("v2", "v1", NOW.minusSeconds(60)));
+    java.util.function.Function<java.time.Instant, AnalysisRequest> request = at ->
+        new AnalysisRequest(mdep, "c0ffee", List.of(pod1, pod2), "5ab1e0", List.of(pod1, pod2), at, inPlace);
+    for (String name : List.of("host-1", "host-2")) {
+      pages.put(name, both.apply(new ScrapeText(Fixtures.MODEL, "v1").add("success", 5000, 0.004),
+          new ScrapeText(Fixtures.MODEL, "v2").add("success", 10, 0.004)));
+    }
+    analysis.evaluate(request.apply(NOW));
+    // Next window: v1 answers 400 more per pod, all fine; v2 answers 100 per pod, 20 of them failing and slow.
+    for (String name : List.of("host-1", "host-2")) {
+      pages.put(name, both.apply(new ScrapeText(Fixtures.MODEL, "v1").add("success", 5400, 0.004),
+          new ScrapeText(Fixtures.MODEL, "v2").add("success", 90, 0.05).add("server_error", 20, 0.05)));
+    }
+    List<GateResultStatus> results = analysis.evaluate(request.apply(NOW.plusSeconds(5)));
+
+    GateResultStatus errors = gate(results, "errorRate");
+    assertThat(errors.getValue()).as("40 of 200 v2 requests, not of the 1000 both versions answered")
+        .isCloseTo(0.2, within(1e-12));
+    assertThat(errors.getVerdict()).isEqualTo(Verdict.Fail);
+    assertThat(gate(results, "latencyP99").getVerdict()).as("v2 at 50 ms against v1 at 4 ms").isEqualTo(Verdict.Fail);
+    assertThat(gate(results, "restarts").getVerdict()).isEqualTo(Verdict.Pass);
+  }
+
+  @Test
+  void inPlaceOnlyRestartsSinceTheCanaryStartedCount() {
+    Pod restartedLongAgo = new io.fabric8.kubernetes.api.model.PodBuilder(pod("host-1", "10.0.0.1", 8080, 1))
+        .editStatus().editFirstContainerStatus().withNewLastState().withNewTerminated().withExitCode(137)
+        .withFinishedAt(NOW.minusSeconds(3600).toString()).endTerminated().endLastState().endContainerStatus()
+        .endStatus().build();
+    Pod restartedNow = new io.fabric8.kubernetes.api.model.PodBuilder(pod("host-2", "10.0.0.2", 8080, 1))
+        .editStatus().editFirstContainerStatus().withNewLastState().withNewTerminated().withExitCode(137)
+        .withFinishedAt(NOW.minusSeconds(10).toString()).endTerminated().endLastState().endContainerStatus()
+        .endStatus().build();
+    ModelDeployment mdep = mdep(50, errorRate(0.01));
+    var since = java.util.Optional.of(new AnalysisRequest.InPlace("v2", "v1", NOW.minusSeconds(60)));
+    assertThat(gate(analysis.evaluate(new AnalysisRequest(mdep, "c0ffee", List.of(restartedLongAgo), "5ab1e0",
+        List.of(restartedLongAgo), NOW, since)), "restarts").getVerdict()).isEqualTo(Verdict.Pass);
+    assertThat(gate(analysis.evaluate(new AnalysisRequest(mdep, "c0ffee", List.of(restartedNow), "5ab1e0",
+        List.of(restartedNow), NOW, since)), "restarts").getVerdict()).isEqualTo(Verdict.Fail);
   }
 
   @Test

@@ -46,7 +46,7 @@ class ExamplesTest {
   @Test
   void theDocumentedExamplesAreThere() throws IOException {
     assertThat(examples().map(p -> p.getFileName().toString()))
-        .contains("s3-model.yaml", "mlflow-alias.yaml", "gpu-model.yaml", "shadow-rollout.yaml");
+        .contains("s3-model.yaml", "mlflow-alias.yaml", "gpu-model.yaml", "shadow-rollout.yaml", "inplace-rollout.yaml");
   }
 
   @ParameterizedTest

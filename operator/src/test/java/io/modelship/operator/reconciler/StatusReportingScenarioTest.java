@@ -85,6 +85,24 @@ class StatusReportingScenarioTest {
   }
 
   @Test
+  void inPlaceWithGatewayApiOrShadowTrafficIsAnInvalidSpec() {
+    var mdep = ModelDeployments.steps(ModelDeployments.s3("both", "s3://models/both/1/"), 0, "1m", 100, null);
+    mdep.getSpec().getRollout().getSteps().get(0).setShadow(true);
+    mdep.getSpec().getRollout().setStrategy("inPlace");
+    var gateway = new io.modelship.operator.api.spec.TrafficSpec.GatewayApiTraffic();
+    gateway.setHttpRoute("both");
+    var parent = new io.modelship.operator.api.spec.TrafficSpec.ParentRef();
+    parent.setName("gw");
+    gateway.setParentRefs(List.of(parent));
+    var traffic = new io.modelship.operator.api.spec.TrafficSpec();
+    traffic.setGatewayAPI(gateway);
+    mdep.getSpec().getRollout().setTraffic(traffic);
+
+    assertInvalid(mdep, "spec.rollout.strategy inPlace splits traffic inside each pod, and traffic.gatewayAPI between pods",
+        "spec.rollout.strategy inPlace has no shadow traffic yet");
+  }
+
+  @Test
   void aRevisionTheApiServerRefusesIsReportedAndNothingIsDeployed() {
     k8s.dispatcher.refuseDryRunsOf("s3://models/refused/1/",
         "admission webhook \\\"policy.example.com\\\" denied the request: images must come from registry.example.com");

@@ -44,6 +44,33 @@ class RevisionTest {
   }
 
   @Test
+  void onlyTheSourceAndDigestMayChangeInPlace() {
+    var mdep = ModelDeployments.s3("m", "s3://b/m/1/");
+    mdep.getSpec().getModel().getSource().getS3().setCredentialsSecret("creds");
+    var first = Revision.of(mdep, IMAGE);
+    mdep.getSpec().getModel().getSource().getS3().setUri("s3://b/m/2/");
+    mdep.getSpec().getModel().getSource().getS3().setEndpoint("http://minio:9000");
+    mdep.getSpec().getModel().setSha256("a".repeat(64));
+    var second = Revision.of(mdep, IMAGE);
+    assertThat(second.hash()).isNotEqualTo(first.hash());
+    assertThat(second.inPlaceKey()).isEqualTo(first.inPlaceKey());
+    assertThat(second.servedVersion()).as("S3 has no registry version: the revision names it").isEqualTo(second.hash());
+
+    assertThat(Revision.of(mdep, "model-server:2").inPlaceKey()).as("another image").isNotEqualTo(first.inPlaceKey());
+    mdep.getSpec().getModel().getSource().getS3().setCredentialsSecret("other-creds");
+    assertThat(Revision.of(mdep, IMAGE).inPlaceKey()).as("the pods fetch with their own Secret")
+        .isNotEqualTo(first.inPlaceKey());
+    mdep.getSpec().getModel().getSource().getS3().setCredentialsSecret("creds");
+    mdep.getSpec().getModel().setName("other");
+    assertThat(Revision.of(mdep, IMAGE).inPlaceKey()).as("the name served").isNotEqualTo(first.inPlaceKey());
+
+    var mlflow = ModelDeployments.mlflowAlias("m", "http://mlflow:5000", "champion", "30s");
+    mlflow.getSpec().getModel().getSource().getMlflow().setAlias(null);
+    mlflow.getSpec().getModel().getSource().getMlflow().setVersion("7");
+    assertThat(Revision.of(mlflow, IMAGE).servedVersion()).as("the registry's version").isEqualTo("7");
+  }
+
+  @Test
   void objectNamesJoinTheModelDeploymentAndTheRevision() {
     var mdep = ModelDeployments.s3("sentiment", "s3://b/m/1/");
     var revision = Revision.of(mdep, IMAGE);
