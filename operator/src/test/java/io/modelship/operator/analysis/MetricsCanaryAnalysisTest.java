@@ -105,7 +105,8 @@ class MetricsCanaryAnalysisTest {
     // Next window: v1 answers 400 more per pod, all fine; v2 answers 100 per pod, 20 of them failing and slow.
     for (String name : List.of("host-1", "host-2")) {
       pages.put(name, both.apply(new ScrapeText(Fixtures.MODEL, "v1").add("success", 5400, 0.004),
-          new ScrapeText(Fixtures.MODEL, "v2").add("success", 90, 0.05).add("server_error", 20, 0.05)));
+          new ScrapeText(Fixtures.MODEL, "v2").add("success", 10, 0.004).add("success", 80, 0.05)
+              .add("server_error", 20, 0.05)));
     }
     List<GateResultStatus> results = analysis.evaluate(request.apply(NOW.plusSeconds(5)));
 

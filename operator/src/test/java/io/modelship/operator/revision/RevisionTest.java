@@ -48,21 +48,24 @@ class RevisionTest {
     var mdep = ModelDeployments.s3("m", "s3://b/m/1/");
     mdep.getSpec().getModel().getSource().getS3().setCredentialsSecret("creds");
     var first = Revision.of(mdep, IMAGE);
+    // A Revision reads the spec it was made from: take the key now, before the spec changes.
+    String firstKey = first.inPlaceKey();
+    String firstHash = first.hash();
     mdep.getSpec().getModel().getSource().getS3().setUri("s3://b/m/2/");
     mdep.getSpec().getModel().getSource().getS3().setEndpoint("http://minio:9000");
     mdep.getSpec().getModel().setSha256("a".repeat(64));
     var second = Revision.of(mdep, IMAGE);
-    assertThat(second.hash()).isNotEqualTo(first.hash());
-    assertThat(second.inPlaceKey()).isEqualTo(first.inPlaceKey());
+    assertThat(second.hash()).isNotEqualTo(firstHash);
+    assertThat(second.inPlaceKey()).isEqualTo(firstKey);
     assertThat(second.servedVersion()).as("S3 has no registry version: the revision names it").isEqualTo(second.hash());
 
-    assertThat(Revision.of(mdep, "model-server:2").inPlaceKey()).as("another image").isNotEqualTo(first.inPlaceKey());
+    assertThat(Revision.of(mdep, "model-server:2").inPlaceKey()).as("another image").isNotEqualTo(firstKey);
     mdep.getSpec().getModel().getSource().getS3().setCredentialsSecret("other-creds");
     assertThat(Revision.of(mdep, IMAGE).inPlaceKey()).as("the pods fetch with their own Secret")
-        .isNotEqualTo(first.inPlaceKey());
+        .isNotEqualTo(firstKey);
     mdep.getSpec().getModel().getSource().getS3().setCredentialsSecret("creds");
     mdep.getSpec().getModel().setName("other");
-    assertThat(Revision.of(mdep, IMAGE).inPlaceKey()).as("the name served").isNotEqualTo(first.inPlaceKey());
+    assertThat(Revision.of(mdep, IMAGE).inPlaceKey()).as("the name served").isNotEqualTo(firstKey);
 
     var mlflow = ModelDeployments.mlflowAlias("m", "http://mlflow:5000", "champion", "30s");
     mlflow.getSpec().getModel().getSource().getMlflow().setAlias(null);
