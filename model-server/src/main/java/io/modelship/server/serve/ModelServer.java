@@ -67,7 +67,7 @@ public final class ModelServer implements AutoCloseable {
     HttpLimits limits = new HttpLimits(options.maxBodyBytes(), options.idleTimeout(), options.bodyTimeout(),
         options.maxConnectionAge());
     this.loader = new VersionLoader(options, hooks, health, this::port, warmUpToken);
-    this.inPlace = new InPlaceVersions(registry, metrics, loader::load, options.versionsDir(),
+    this.inPlace = new InPlaceVersions(registry, metrics, loader::loadBeside, options.versionsDir(),
         options.credentialsDir(), options.drainTimeout(), options.memoryBudgetBytes());
     this.http = new HttpFrontEnd(vertx, registry, metrics, limits, apiKey, version, warmUpToken, health, mirror,
         adminToken, inPlace);

@@ -122,6 +122,8 @@ class InPlaceScenarioTest {
   }
 
   /** A model server that plays one pod of the stable revision: v1 loaded from its model directory at start. */
+  private java.util.function.UnaryOperator<ServeOptions> serverTuning = options -> options;
+
   private ModelServer server(String address, int onPort, String version) throws IOException {
     Path dir = Files.createDirectories(tmp.resolve("pod-" + address + "-" + servers.size()));
     OnnxModels.writeMlp(dir, new Mlp(4, 16, 1, 3, 81));
@@ -130,10 +132,10 @@ class InPlaceScenarioTest {
     Path credentials = Files.createDirectories(tmp.resolve("credentials"));
     Files.writeString(credentials.resolve("AWS_ACCESS_KEY_ID"), ACCESS_KEY);
     Files.writeString(credentials.resolve("AWS_SECRET_ACCESS_KEY"), SECRET_KEY);
-    ModelServer server = ModelServer.start(ServeOptions.defaults(dir, onPort).withWarmupHttpRequests(10)
+    ModelServer server = ModelServer.start(serverTuning.apply(ServeOptions.defaults(dir, onPort).withWarmupHttpRequests(10)
         .withModel("iris", version).withAdminTokenFile(tokenFile).withCredentialsDir(credentials)
         .withVersionsDir(tmp.resolve("versions-" + address + "-" + servers.size()))
-        .withDrainDelay(Duration.ZERO).withListen(address, onPort), ServeHooks.NONE);
+        .withDrainDelay(Duration.ZERO).withListen(address, onPort)), ServeHooks.NONE);
     servers.add(server);
     await().atMost(TIMEOUT).until(() -> server.whenReady().isDone());
     return server;
@@ -196,14 +198,19 @@ class InPlaceScenarioTest {
     k8s.clock.advance(Duration.ofSeconds(31));
   }
 
-  @Test
-  void versionsRollOutInsideTheRunningPodsAndFailuresRollBackThere() throws Exception {
+  /**
+   * A ModelDeployment of 2 replicas with strategy inPlace, stable on v1, its two pods played by real servers:
+   * returns the stable revision.
+   */
+  private String stableOnV1(java.util.function.Consumer<ModelDeployment> customize) throws Exception {
     // Both pods' servers listen on one port, on two loopback addresses, and the operator reaches pods on it.
     try (var probe = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
       port = probe.getLocalPort();
     }
     k8s.start(config -> config.withModelServerPort(port));
-    k8s.create(inPlace("s3://models/iris/1/model.onnx"));
+    ModelDeployment mdep = inPlace("s3://models/iris/1/model.onnx");
+    customize.accept(mdep);
+    k8s.create(mdep);
     String host = k8s.awaitOtherRevision("iris", "");
     String hostRevision = host.substring("iris-".length());
     k8s.autoReady(host);
@@ -221,6 +228,13 @@ class InPlaceScenarioTest {
     pod(deployment, host + "-a", "127.0.0.1");
     pod(deployment, host + "-b", "127.0.0.2");
     await().atMost(TIMEOUT).until(() -> k8s.phase("iris") == Phase.Stable);
+    return hostRevision;
+  }
+
+  @Test
+  void versionsRollOutInsideTheRunningPodsAndFailuresRollBackThere() throws Exception {
+    String hostRevision = stableOnV1(m -> {});
+    String host = "iris-" + hostRevision;
 
     // v2: loaded beside v1 in both pods, 50 % of each pod's requests, then 100 %, then promoted.
     k8s.edit("iris", m -> m.getSpec().getModel().getSource().getS3().setUri("s3://models/iris/2/model.onnx"));
@@ -332,5 +346,47 @@ class InPlaceScenarioTest {
     });
     assertThat(k8s.deployments()).extracting(d -> d.getMetadata().getName()).containsExactly(host);
     assertThat(restarted.ready()).isTrue();
+  }
+
+  @Test
+  void aVersionThatDoesNotFitBesideTheServingOneRollsOutWithPodsWhenTheSpecAllows() throws Exception {
+    // Room for v1 and the small v2 beside it, not for the big v5.
+    long v1 = OnnxModels.mlp(new Mlp(4, 16, 1, 3, 81)).length;
+    long big = OnnxModels.mlp(new Mlp(4, 512, 2, 3, 85)).length;
+    put("iris/5/model.onnx", OnnxModels.mlp(new Mlp(4, 512, 2, 3, 85)));
+    put("iris/6/model.onnx", OnnxModels.mlp(new Mlp(4, 512, 2, 3, 86)));
+    serverTuning = options -> options.withMemoryBudget(2 * v1 + big);
+    String hostRevision = stableOnV1(m -> {
+      var inPlace = new io.modelship.operator.api.spec.RolloutSpec.InPlaceSpec();
+      inPlace.setFallbackToPods(true);
+      m.getSpec().getRollout().setInPlace(inPlace);
+    });
+    k8s.edit("iris", m -> m.getSpec().getModel().getSource().getS3().setUri("s3://models/iris/5/model.onnx"));
+    String canary = k8s.awaitOtherRevision("iris", "iris-" + hostRevision);
+    await().atMost(TIMEOUT).untilAsserted(() -> {
+      var status = status();
+      assertThat(status.getPhase()).isEqualTo(Phase.Progressing);
+      assertThat(status.getCanary().getRevision()).isEqualTo(canary.substring("iris-".length()));
+      assertThat(status.getCanary().getHost()).as("a canary with pods of its own").isNull();
+    });
+    assertThat(k8s.warnings("iris")).contains("InPlaceDoesNotFit");
+    assertThat(k8s.events("iris")).anySatisfy(e -> assertThat(e.getMessage())
+        .contains("does not fit in place", "--memory-budget-mib"));
+    await("the pods let go of the version that did not fit").atMost(TIMEOUT).untilAsserted(() -> {
+      assertThat(held(versions("127.0.0.1"))).containsExactly(hostRevision + ":READY");
+      assertThat(held(versions("127.0.0.2"))).containsExactly(hostRevision + ":READY");
+    });
+
+    // Without fallbackToPods, the same version is rolled back instead.
+    k8s.edit("iris", m -> {
+      m.getSpec().getRollout().setInPlace(null);
+      m.getSpec().getModel().getSource().getS3().setUri("s3://models/iris/1/model.onnx");
+    });
+    await().atMost(TIMEOUT).until(() -> k8s.phase("iris") == Phase.Stable && status().getCanary() == null);
+    // (v5 itself is the failed revision now, not tried again: a version of the same size)
+    k8s.edit("iris", m -> m.getSpec().getModel().getSource().getS3().setUri("s3://models/iris/6/model.onnx"));
+    await().atMost(TIMEOUT).untilAsserted(() -> assertThat(status().getHistory()).first()
+        .satisfies(h -> assertThat(h.getReason()).startsWith("DoesNotFit")));
+    assertThat(k8s.deployments()).extracting(d -> d.getMetadata().getName()).containsExactly("iris-" + hostRevision);
   }
 }
