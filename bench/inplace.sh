@@ -8,9 +8,10 @@
 # swap (time, the server's RSS after the old version was unloaded, p99 during the swap and in the steady seconds
 # after it) and a summary (requests, errors, p99 ratio swap/steady, RSS growth). Raw output in bench/out-inplace/.
 #
-# Knobs (environment): SWAPS (20), CONCURRENCY (16), STEADY (s between swaps, 5), PORT (18097). The server runs
-# on the last CPU, the clients and the file server on CPU 0. Load goes to 127.0.0.1 only; every process it starts
-# is stopped on exit.
+# Knobs (environment): SWAPS (20), CONCURRENCY (16), STEADY (s between swaps, 5), PORT (18097), SERVER_JAVA_OPTS
+# (e.g. "-Xms512m -Xmx512m -XX:+AlwaysPreTouch": a heap that cannot grow, so RSS shows native memory alone). The
+# server runs on the last CPU, the clients and the file server on CPU 0. Load goes to 127.0.0.1 only; every process
+# it starts is stopped on exit.
 set -euo pipefail
 
 SWAPS=${SWAPS:-20}
@@ -38,7 +39,8 @@ PIDS+=($!)
 
 log "model server on CPU $server_cpus, clients on CPU $load_cpus"
 MODELSHIP_ADMIN_TOKEN_FILE="$OUT/admin-token" MODELSHIP_VERSIONS_DIR="$OUT/tmp/versions" \
-  taskset -c "$server_cpus" java -Djava.io.tmpdir="$OUT/tmp" @"$OUT/server-cp.args" io.modelship.server.Main serve \
+  taskset -c "$server_cpus" java ${SERVER_JAVA_OPTS:-} -Djava.io.tmpdir="$OUT/tmp" @"$OUT/server-cp.args" \
+  io.modelship.server.Main serve \
   --model-dir "$OUT/versions/v0" --model-name heavy --model-version v0 --host 127.0.0.1 --port "$PORT" --device cpu \
   >"$LOGS/server.log" 2>&1 &
 server=$!

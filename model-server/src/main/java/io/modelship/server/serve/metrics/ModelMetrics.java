@@ -8,6 +8,7 @@ import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -132,6 +133,21 @@ public final class ModelMetrics {
 
   public void ready(boolean isReady) {
     ready.set(isReady ? 1 : 0);
+  }
+
+  /**
+   * Removes every meter of this version from the registry: a version unloaded in place leaves no series behind
+   * (a pod that goes through many versions would otherwise expose them all), and nothing of it is held any more
+   * (the queue-depth gauge holds its queue strongly).
+   */
+  void remove() {
+    String model = tags.stream().filter(t -> t.getKey().equals("model")).findFirst().orElseThrow().getValue();
+    String version = tags.stream().filter(t -> t.getKey().equals("version")).findFirst().orElseThrow().getValue();
+    for (var meter : List.copyOf(registry.getMeters())) {
+      if (model.equals(meter.getId().getTag("model")) && version.equals(meter.getId().getTag("version"))) {
+        registry.remove(meter);
+      }
+    }
   }
 
   private static double seconds(long millis) {

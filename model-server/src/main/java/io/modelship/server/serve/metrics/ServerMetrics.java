@@ -20,6 +20,14 @@ public final class ServerMetrics {
         model + '\u0000' + version, key -> new ModelMetrics(registry, model, version));
   }
 
+  /** A version unloaded for good: its series leave /metrics; loaded again, it starts from zero. */
+  public void forget(String model, String version) {
+    ModelMetrics gone = byVersion.remove(model + '\u0000' + version);
+    if (gone != null) {
+      gone.remove();
+    }
+  }
+
   /**
    * Inference requests between arrival and answer, over every model: what a drain waits for, and the signal an
    * autoscaler can scale on (the requests a pod is holding right now).

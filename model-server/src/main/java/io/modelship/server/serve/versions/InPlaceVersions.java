@@ -261,6 +261,7 @@ public final class InPlaceVersions implements VersionsAdmin, AutoCloseable {
         modelVersion.unload();
         synchronized (this) {
           registry.remove(modelVersion);
+          metrics.forget(model, version);
         }
         fail(coming, "LoadFailed", "version " + version + " could not be loaded: " + why);
         return;
@@ -310,6 +311,7 @@ public final class InPlaceVersions implements VersionsAdmin, AutoCloseable {
       synchronized (this) {
         registry.remove(leaving);
         held.remove(h.version, h);
+        metrics.forget(leaving.name(), leaving.version());
       }
       h.dir.ifPresent(InPlaceVersions::deleteQuietly);
       LOG.info("version {}: unloaded", h.version);
