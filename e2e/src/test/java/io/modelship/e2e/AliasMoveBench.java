@@ -56,7 +56,9 @@ class AliasMoveBench {
       spec.getSpec().getModel().getSource().setTracking(null);
       cluster.client().resource(spec).create();
       var mdep = new Mdeps(cluster, NAMESPACE, "tracked");
-      await().atMost(Duration.ofMinutes(3)).until(() -> mdep.phase() == Phase.Stable);
+      // untilAsserted: Mdeps throws AssertionError until the operator has written a status.
+      await().atMost(Duration.ofMinutes(3)).untilAsserted(() -> org.assertj.core.api.Assertions.assertThat(mdep.phase())
+          .isEqualTo(Phase.Stable));
       List<long[]> results = new ArrayList<>();
       try (Traffic traffic = new Traffic(mdep.clusterIp(), "tracked", BODY, 20, 8)) {
         java.util.Random phase = new java.util.Random(11);
