@@ -27,12 +27,12 @@ import io.modelship.operator.api.status.GateResultStatus;
 import io.modelship.operator.api.status.ModelDeploymentStatus;
 import io.modelship.operator.api.status.Phase;
 import io.modelship.operator.events.EventRecorder;
+import io.modelship.operator.inplace.InPlaceControl;
 import io.modelship.operator.metrics.RolloutMetrics;
 import io.modelship.operator.resources.Labels;
 import io.modelship.operator.resources.RevisionDeployment;
 import io.modelship.operator.revision.ObservedRevision;
 import io.modelship.operator.revision.Revision;
-import io.modelship.operator.inplace.InPlaceControl;
 import io.modelship.operator.rollout.InPlaceView;
 import io.modelship.operator.rollout.PhaseHandlers;
 import io.modelship.operator.rollout.RolloutSettings;
@@ -62,7 +62,7 @@ import org.slf4j.LoggerFactory;
  * observe the revisions ({@link RevisionObserver}), validate the spec ({@link SpecValidator}, and the API
  * server's own dry run of a new revision), let the current phase's handler decide ({@link PhaseHandlers}), record
  * the decision ({@link StatusAggregator}, {@link StatusRecorder}), then make the cluster match it
- * ({@link Actuator}). Because the cluster is shaped from recorded status alone, an operator restarted at any
+ * ({@link Actuator}, and {@link VersionPlacer} for versions held in place). Because the cluster is shaped from recorded status alone, an operator restarted at any
  * moment resumes where it was; a pass that changes nothing writes nothing.
  */
 @ControllerConfiguration(name = ModelDeploymentReconciler.NAME, generationAwareEventProcessing = false)
@@ -78,7 +78,6 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment> {
   private final MlflowRegistry registry = new MlflowRegistry();
   private final RegistryWriteBack writeBack = new RegistryWriteBack(registry);
   private final ShadowControl shadows;
-  private final InPlaceControl inPlace;
   private final VersionPlacer placer;
   private final AtomicLong reconciliations = new AtomicLong();
   /** Whether the Gateway API's HTTPRoute kind existed when the informers started (so we can watch our routes). */
@@ -91,8 +90,7 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment> {
     this.metrics = metrics;
     this.statuses = new StatusAggregator(clock);
     this.shadows = new ShadowControl(config.modelServerPort());
-    this.inPlace = new InPlaceControl(config.modelServerPort());
-    this.placer = new VersionPlacer(inPlace);
+    this.placer = new VersionPlacer(new InPlaceControl(config.modelServerPort()));
   }
 
   @Override
@@ -186,16 +184,7 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment> {
     Optional<ObservedRevision> canary =
         Optional.ofNullable(previous.getCanary()).map(c -> observed.get(c.getRevision()));
     var commands = Commands.of(mdep);
-    // In place: what the stable revision's pods hold, asked only while versions are placed in them.
-    var reports = VersionPlacer.active(context, mdep, previous) && stable.isPresent()
-        ? inPlace.observe(client, pinned, stable.get().pods()) : Map.<String, InPlaceControl.Observation>of();
-    var inPlaceView = new InPlaceView(target.inPlaceKey(), target.servedVersion(), stable
-        .map(s -> s.deployment().getMetadata().getAnnotations())
-        .map(a -> a.get(RevisionDeployment.IN_PLACE_KEY_ANNOTATION)), reports);
-    Optional<AnalysisRequest.InPlace> inPlaceVersions = Optional.ofNullable(previous.getCanary())
-        .filter(c -> c.getHost() != null)
-        .map(c -> new AnalysisRequest.InPlace(c.getVersion(), previous.getStable().getVersion(),
-            Instant.parse(c.getStartedAt())));
+    InPlaceView inPlaceView = placer.observe(context, pinned, previous, stable, target);
     // What the gates said, if they were asked in this pass: counted even when the decision drops the canary.
     var evaluated = new AtomicReference<List<GateResultStatus>>(List.of());
     var view = new RolloutView(pinned, settings, target.hash(), previous, stable, canary,
@@ -203,7 +192,7 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment> {
         () -> evaluated.updateAndGet(none -> analysis.evaluate(new AnalysisRequest(pinned,
             previous.getCanary().getRevision(), canary.map(ObservedRevision::pods).orElse(List.of()),
             previous.getStable().getRevision(), stable.map(ObservedRevision::pods).orElse(List.of()), now,
-            inPlaceVersions))), inPlaceView);
+            VersionPlacer.analysisVersions(previous)))), inPlaceView);
     Transition decision = PhaseHandlers.next(view);
 
     // 4. Record, before anything changes, so a restart resumes from the decision.
@@ -226,7 +215,7 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment> {
       }
       return notDeployable(mdep, context, status, stable, "ApiRefused", refused.get(), events, pin);
     }
-    boolean placed = placer.place(pinned, context, decision, target, settings, observed, reports);
+    boolean placed = placer.place(pinned, context, decision, target, settings, observed, inPlaceView.pods());
     Commands.consume(client, mdep, commands);
     // Mirroring starts once the canary has a ready pod: requests sent before would only fail.
     shadows.follow(client, pinned, Optional.ofNullable(status.getCanary())
