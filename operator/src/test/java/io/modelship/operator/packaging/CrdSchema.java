@@ -19,14 +19,14 @@ import java.util.regex.Pattern;
  * apiserver would silently prune), types, required fields, patterns, lengths, ranges and enums. Not a full
  * JSON Schema implementation: x-kubernetes-validations (CEL) rules are not evaluated here.
  */
-final class CrdSchema {
+public final class CrdSchema {
   private final JSONSchemaProps root;
 
   private CrdSchema(JSONSchemaProps root) {
     this.root = root;
   }
 
-  static CrdSchema of(Path crdFile) {
+  public static CrdSchema of(Path crdFile) {
     try (InputStream in = Files.newInputStream(crdFile)) {
       var crd = Serialization.unmarshal(in, CustomResourceDefinition.class);
       return new CrdSchema(crd.getSpec().getVersions().get(0).getSchema().getOpenAPIV3Schema());
@@ -40,7 +40,7 @@ final class CrdSchema {
   }
 
   /** Problems with {@code spec} of a custom resource, each prefixed by its path; empty when valid. */
-  List<String> validateSpec(JsonNode spec) {
+  public List<String> validateSpec(JsonNode spec) {
     List<String> problems = new ArrayList<>();
     check("spec", spec, root.getProperties().get("spec"), problems);
     return problems;

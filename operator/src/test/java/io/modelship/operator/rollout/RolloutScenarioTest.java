@@ -105,6 +105,22 @@ class RolloutScenarioTest {
   }
 
   @Test
+  void serviceTrafficSpelledOutIsServedLikeTheDefault() {
+    // traffic: {service: {}} as a user writes it: an empty object the operator must read and write back.
+    var raw = io.fabric8.kubernetes.client.utils.Serialization.unmarshal("""
+        {"apiVersion": "modelship.io/v1alpha1", "kind": "ModelDeployment",
+         "metadata": {"name": "spelled", "namespace": "ml"},
+         "spec": {"model": {"name": "spelled", "source": {"s3": {"uri": "s3://models/spelled/1/"}}}, "replicas": 2,
+                  "rollout": {"traffic": {"service": {}}}}}
+        """, io.fabric8.kubernetes.api.model.GenericKubernetesResource.class);
+    k8s.client.resource(raw).create();
+    String stable = k8s.awaitOtherRevision("spelled", "");
+    k8s.autoReady(stable);
+    await().atMost(TIMEOUT).until(() -> phase("spelled") == Phase.Stable);
+    assertThat(k8s.get("spelled").getSpec().getRollout().getTraffic().getService()).isNotNull();
+  }
+
+  @Test
   void aShadowStepRunsOneCanaryPodThatNoClientReachesThenTheStepsGoOn() {
     String stable = stableThenNewSource("shadowed", m -> {
       var shadowStep = new io.modelship.operator.api.spec.RolloutStep(0, "30s");
