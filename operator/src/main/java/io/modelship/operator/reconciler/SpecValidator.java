@@ -63,6 +63,14 @@ public final class SpecValidator {
             + " a predictionAgreement gate): judge an in-place canary on errors and latency, or use strategy canary");
       }
     }
+    Double share = spec.getRollout() == null || spec.getRollout().getShadow() == null ? null
+        : spec.getRollout().getShadow().getShare();
+    if (share != null && !(share >= 0.01 && share <= 1)) {
+      // The schema says 0.01 to 1, but the API server compares an integer with an integer minimum: 0.01 becomes 0,
+      // and `share: 0` gets through (measured on the real cluster).
+      problems.add("spec.rollout.shadow.share %s: mirror between 0.01 and 1 of the stable pods' requests, e.g. 0.2"
+          .formatted(share));
+    }
     if (spec.getResources() != null) {
       checkQuantity(spec.getResources().getCpu(), "spec.resources.cpu", "2 or 500m", problems);
       checkQuantity(spec.getResources().getMemory(), "spec.resources.memory", "4Gi or 512Mi", problems);
