@@ -10,6 +10,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -83,8 +84,10 @@ public class MlflowRegistry {
       }
       HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
       if (response.statusCode() / 100 != 2) {
-        throw new RegistryException("MLflow at %s refused to %s: HTTP %d%s".formatted(
-            redact(trackingUri), what, response.statusCode(), errorOf(response.body())));
+        // The registry's own message is kept (it says which model or alias is missing), with the credentials this
+        // request carried taken out: a registry, or a proxy in front of it, may repeat them.
+        throw new RegistryException("MLflow at %s refused to %s: HTTP %d%s".formatted(redact(trackingUri), what,
+            response.statusCode(), SecretValues.redact(errorOf(response.body()), credentialsIn(authorization))));
       }
       return JSON.readTree(response.body());
     } catch (IOException e) {
@@ -110,6 +113,26 @@ public class MlflowRegistry {
     } catch (IOException e) {
       return "";
     }
+  }
+
+  /** The secret parts of an Authorization header: the header, a bearer token, basic credentials and the password. */
+  static List<String> credentialsIn(Optional<String> authorization) {
+    List<String> secrets = new java.util.ArrayList<>();
+    authorization.ifPresent(header -> {
+      secrets.add(header);
+      String value = header.substring(header.indexOf(' ') + 1);
+      secrets.add(value);
+      if (header.startsWith("Basic ")) {
+        try {
+          String decoded = new String(java.util.Base64.getDecoder().decode(value), StandardCharsets.UTF_8);
+          secrets.add(decoded);
+          secrets.add(decoded.substring(decoded.indexOf(':') + 1));
+        } catch (IllegalArgumentException e) {
+          // not base64 after all: the header itself is redacted
+        }
+      }
+    });
+    return secrets;
   }
 
   /** The tracking URI without any user:password@ part, fit for messages. */

@@ -44,6 +44,16 @@ public class S3Versions {
     }
   }
 
+  private static List<String> secrets(Optional<Keys> keys) {
+    List<String> secrets = new ArrayList<>();
+    keys.ifPresent(k -> {
+      secrets.add(k.accessKeyId());
+      secrets.add(k.secretAccessKey());
+      k.sessionToken().ifPresent(secrets::add);
+    });
+    return secrets;
+  }
+
   /** The folder names directly under the source's prefix. */
   public List<String> list(S3Source s3, Optional<Keys> keys) throws RegistryException {
     URI uri = URI.create(s3.getUri());
@@ -71,9 +81,17 @@ public class S3Versions {
         token = response.nextContinuationToken();
       }
       return versions;
+    } catch (software.amazon.awssdk.awscore.exception.AwsServiceException e) {
+      // The service's own words are left out: an endpoint may put anything there, the signed request included
+      // (SecretLeakScenarioTest has one that does). Its error code and status say what happened.
+      String code = e.awsErrorDetails() != null && e.awsErrorDetails().errorCode() != null
+          ? e.awsErrorDetails().errorCode() : "an error";
+      throw new RegistryException("cannot list the versions under %s: the endpoint answered HTTP %d %s"
+          .formatted(where, e.statusCode(), SecretValues.redact(code, secrets(keys))));
     } catch (SdkException e) {
       String why = e.getMessage() != null ? e.getMessage().lines().findFirst().orElse("") : e.getClass().getSimpleName();
-      throw new RegistryException("cannot list the versions under %s: %s".formatted(where, why));
+      throw new RegistryException("cannot list the versions under %s: %s"
+          .formatted(where, SecretValues.redact(why, secrets(keys))));
     }
   }
 

@@ -17,4 +17,18 @@ public final class SecretValues {
         ? Optional.ofNullable(secret.getStringData().get(key)).map(String::strip)
         : Optional.empty();
   }
+
+  /**
+   * {@code text} with every occurrence of a secret value replaced: for messages that carry words from elsewhere (an
+   * error a registry or an endpoint sent back), which may repeat the credentials a request carried.
+   */
+  public static String redact(String text, java.util.Collection<String> secrets) {
+    String redacted = text;
+    for (String secret : secrets) {
+      if (secret != null && secret.length() >= 4) {
+        redacted = redacted.replace(secret, "[redacted]");
+      }
+    }
+    return redacted;
+  }
 }
