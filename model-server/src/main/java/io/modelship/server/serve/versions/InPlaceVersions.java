@@ -123,8 +123,8 @@ public final class InPlaceVersions implements VersionsAdmin, AutoCloseable {
     if (placement != null && !placement.primary().version().equals(initial.version())) {
       // Restarted mid-rollout: not ready until the primary the placement names serves.
       registry.settling(true);
-      LOG.info("placement at start names primary {}; serving {} only once it is ready",
-          placement.primary().version(), placement.primary().version());
+      LOG.info("the placement at start names primary {}, not {} from the model directory: ready once it serves",
+          placement.primary().version(), initial.version());
     }
     converge();
   }
