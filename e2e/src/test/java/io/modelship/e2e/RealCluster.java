@@ -176,6 +176,16 @@ public final class RealCluster implements ExtensionContext.Store.CloseableResour
         .endMetadata().build()).create();
   }
 
+  /** The kubectl binary the tests use. */
+  public String kubectlBinary() {
+    return env.get("MODELSHIP_KUBECTL");
+  }
+
+  /** The cluster's kubeconfig, as a user's KUBECONFIG would name it. */
+  public String kubeconfig() {
+    return env.get("KUBECONFIG");
+  }
+
   /** kubectl against the cluster, as a user types it; returns its output, fails on a non-zero exit. */
   public String kubectl(String... args) {
     List<String> command = new ArrayList<>(List.of(env.get("MODELSHIP_KUBECTL"), "--kubeconfig", env.get("KUBECONFIG")));
