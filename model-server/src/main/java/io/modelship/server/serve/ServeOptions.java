@@ -67,8 +67,8 @@ public record ServeOptions(
           new Option("--api-key-file", "MODELSHIP_API_KEY_FILE", null,
               "when set, inference and model metadata need header X-API-Key or Authorization: Bearer"),
           new Option("--admin-token-file", "MODELSHIP_ADMIN_TOKEN_FILE", null,
-              "file holding the token the operator presents on /admin (shadow traffic); without it /admin does not"
-                  + " exist"),
+              "file holding the token the operator presents on /admin (shadow traffic, versions in place); without"
+                  + " it /admin does not exist"),
           new Option("--max-body-bytes", "MODELSHIP_MAX_BODY_BYTES", String.valueOf(16 * 1024 * 1024),
               "request body limit; larger bodies get 413"),
           new Option("--host", "MODELSHIP_HOST", "0.0.0.0", "address to listen on"),
