@@ -9,8 +9,8 @@ import java.util.Map;
 
 /**
  * The token the operator presents on a model server's {@code /admin} endpoints (shadow traffic, versions in place),
- * one per ModelDeployment, in a Secret the operator creates once and never rotates while pods use it. Every model-server
- * pod mounts it, so a pod takes orders only from whoever can read that Secret.
+ * one per ModelDeployment, in a Secret the operator creates once and never rotates while pods use it. Every
+ * model-server pod mounts it, so a pod takes orders only from whoever can read that Secret.
  */
 public final class AdminToken {
   public static final String KEY = "token";
