@@ -30,6 +30,9 @@ final class ModelStore implements AutoCloseable {
   private final BlobStore blobs;
   private final S3Proxy proxy;
   final String endpoint;
+  /** The namespace this store was made for, released with it; null when made without one. */
+  private RealCluster cluster;
+  private String namespace;
 
   ModelStore(String nodeIp) throws Exception {
     context = ContextBuilder.newBuilder("transient").credentials("identity", "credential").build(BlobStoreContext.class);
@@ -78,6 +81,8 @@ final class ModelStore implements AutoCloseable {
     ModelStore store = new ModelStore(cluster.nodeIp);
     cluster.freshNamespace(namespace);
     store.credentialsIn(cluster, namespace);
+    store.cluster = cluster;
+    store.namespace = namespace;
     return store;
   }
 
@@ -88,8 +93,15 @@ final class ModelStore implements AutoCloseable {
         .serverSideApply();
   }
 
+  /**
+   * Stops the store and releases the test class's namespace: its model-server pods hold CPU requests on a one-node
+   * cluster of two cores, and test classes that ran earlier must not leave the ones after them without room.
+   */
   @Override
   public void close() throws Exception {
+    if (namespace != null) {
+      cluster.releaseNamespace(namespace);
+    }
     proxy.stop();
     context.close();
   }

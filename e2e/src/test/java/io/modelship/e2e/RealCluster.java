@@ -176,6 +176,23 @@ public final class RealCluster implements ExtensionContext.Store.CloseableResour
         .endMetadata().build()).create();
   }
 
+  /**
+   * Deletes a test class's namespace and waits (at most two minutes, without failing) until its pods are gone, so
+   * that their CPU requests are free for the next class. Kept with MODELSHIP_E2E_KEEP=1, for poking around.
+   */
+  public void releaseNamespace(String name) {
+    if ("1".equals(System.getenv("MODELSHIP_E2E_KEEP"))) {
+      return;
+    }
+    client.namespaces().withName(name).delete();
+    try {
+      org.awaitility.Awaitility.await("pods of namespace " + name + " gone").atMost(Duration.ofMinutes(2))
+          .until(() -> client.pods().inNamespace(name).list().getItems().isEmpty());
+    } catch (org.awaitility.core.ConditionTimeoutException e) {
+      progress("namespace " + name + " still has pods two minutes after its deletion; going on");
+    }
+  }
+
   /** The kubectl binary the tests use. */
   public String kubectlBinary() {
     return env.get("MODELSHIP_KUBECTL");
