@@ -142,12 +142,14 @@ class RealModelServerAnalysisTest {
 
       GateResultStatus absolute = gate(window, "p99-absolute");
       assertThat(absolute.getVerdict()).as(absolute.getMessage()).isEqualTo(Verdict.Pass);
-      // The server timed each request inside the client's own measurement, so its p99 can only reach the top of
-      // the bucket holding the slowest request the client saw.
+      // The server times each request within the client's own measurement, but it takes its end time just after
+      // it has written the answer: a thread descheduled between the two (a busy machine, a GC pause) makes one
+      // request a little slower to the server than to the client (seen once: 5.37 ms against a client's < 5 ms).
+      // So the p99 reaches at most the top of the bucket above the one holding the slowest request the client saw.
       double ceiling = 10_000;
-      for (double bound : BOUNDS_MS) {
-        if (bound >= slowestMs) {
-          ceiling = bound;
+      for (int i = 0; i < BOUNDS_MS.length; i++) {
+        if (BOUNDS_MS[i] >= slowestMs) {
+          ceiling = BOUNDS_MS[Math.min(i + 1, BOUNDS_MS.length - 1)];
           break;
         }
       }
