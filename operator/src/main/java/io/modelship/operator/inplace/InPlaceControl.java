@@ -1,12 +1,10 @@
 package io.modelship.operator.inplace;
 
 import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.modelship.operator.api.ModelDeployment;
 import io.modelship.operator.resources.AdminToken;
 import io.modelship.operator.revision.PodContract;
-import io.modelship.operator.source.SecretValues;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -17,12 +15,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -55,8 +51,7 @@ public final class InPlaceControl implements AutoCloseable {
     t.setDaemon(true);
     return t;
   });
-  private final Map<String, String> tokens = new ConcurrentHashMap<>();
-  private final AtomicLong orders = new AtomicLong();
+  private final AdminToken.Reader tokens = new AdminToken.Reader();
 
   public InPlaceControl() {
     this(PodContract.HTTP_PORT);
@@ -111,11 +106,6 @@ public final class InPlaceControl implements AutoCloseable {
     return told;
   }
 
-  /** Placements sent so far: lets tests wait without sleeping. */
-  public long orders() {
-    return orders.get();
-  }
-
   private void collect(Map<String, Future<Observation>> pending, Map<String, Observation> into) {
     long deadline = System.nanoTime() + ROUND.toNanos();
     pending.forEach((name, future) -> {
@@ -137,7 +127,6 @@ public final class InPlaceControl implements AutoCloseable {
   }
 
   private Observation put(Pod pod, String token, String body) {
-    orders.incrementAndGet();
     return call(pod, HttpRequest.newBuilder(uri(pod)).header("Content-Type", "application/json")
         .PUT(HttpRequest.BodyPublishers.ofString(body)), token);
   }
@@ -175,17 +164,9 @@ public final class InPlaceControl implements AutoCloseable {
   }
 
   private Optional<String> token(KubernetesClient client, ModelDeployment mdep) {
-    String key = mdep.getMetadata().getUid() + "/" + AdminToken.secretName(mdep);
-    String cached = tokens.get(key);
-    if (cached != null) {
-      return Optional.of(cached);
-    }
-    Secret secret = client.secrets().inNamespace(mdep.getMetadata().getNamespace())
-        .withName(AdminToken.secretName(mdep)).get();
-    Optional<String> value = secret == null ? Optional.empty() : SecretValues.value(secret, AdminToken.KEY);
-    value.ifPresent(v -> tokens.put(key, v));
-    return value;
+    return tokens.token(client, mdep);
   }
+
 
   @Override
   public void close() {

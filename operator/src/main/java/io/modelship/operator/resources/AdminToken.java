@@ -40,4 +40,25 @@ public final class AdminToken {
         .withStringData(Map.of(KEY, HexFormat.of().formatHex(token)))
         .build();
   }
+
+  /**
+   * The tokens the operator presents, read once per ModelDeployment from their Secret and kept: by the
+   * ModelDeployment's uid, so one deleted and created again under its name gets its new Secret's token.
+   */
+  public static final class Reader {
+    private final java.util.Map<String, String> tokens = new java.util.concurrent.ConcurrentHashMap<>();
+
+    public java.util.Optional<String> token(io.fabric8.kubernetes.client.KubernetesClient client, ModelDeployment mdep) {
+      String key = mdep.getMetadata().getUid() + "/" + secretName(mdep);
+      String cached = tokens.get(key);
+      if (cached != null) {
+        return java.util.Optional.of(cached);
+      }
+      Secret secret = client.secrets().inNamespace(mdep.getMetadata().getNamespace()).withName(secretName(mdep)).get();
+      java.util.Optional<String> value = secret == null ? java.util.Optional.empty()
+          : io.modelship.operator.source.SecretValues.value(secret, KEY);
+      value.ifPresent(v -> tokens.put(key, v));
+      return value;
+    }
+  }
 }

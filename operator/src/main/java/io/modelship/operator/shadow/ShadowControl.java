@@ -3,7 +3,6 @@ package io.modelship.operator.shadow;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.modelship.operator.api.ModelDeployment;
@@ -12,7 +11,6 @@ import io.modelship.operator.resources.AdminToken;
 import io.modelship.operator.revision.PodContract;
 import io.modelship.operator.revision.Revision;
 import io.modelship.operator.rollout.RolloutSettings;
-import io.modelship.operator.source.SecretValues;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -78,8 +76,7 @@ public final class ShadowControl implements AutoCloseable {
   /** What each pod (by uid) acknowledged last: a request body, or absent for off. */
   private final Map<String, String> acknowledged = new ConcurrentHashMap<>();
   private final Set<String> inFlight = ConcurrentHashMap.newKeySet();
-  /** Tokens by ModelDeployment, read once from their Secret. */
-  private final Map<String, String> tokens = new ConcurrentHashMap<>();
+  private final AdminToken.Reader tokens = new AdminToken.Reader();
   private final AtomicLong callsMade = new AtomicLong();
 
   public ShadowControl() {
@@ -197,24 +194,9 @@ public final class ShadowControl implements AutoCloseable {
   }
 
   private Optional<String> token(KubernetesClient client, ModelDeployment mdep) {
-    // By the ModelDeployment's uid: one deleted and created again under its name gets a new Secret and token.
-    String key = mdep.getMetadata().getUid() + "/" + AdminToken.secretName(mdep);
-    String cached = tokens.get(key);
-    if (cached != null) {
-      return Optional.of(cached);
-    }
-    Secret secret = client.secrets().inNamespace(mdep.getMetadata().getNamespace())
-        .withName(AdminToken.secretName(mdep)).get();
-    if (secret == null) {
-      return Optional.empty();
-    }
-    Optional<String> value = SecretValues.value(secret, AdminToken.KEY);
-    if (value.isEmpty()) {
-      return Optional.empty();
-    }
-    tokens.put(key, value.get());
-    return value;
+    return tokens.token(client, mdep);
   }
+
 
   private static boolean ready(Pod pod) {
     return pod.getStatus().getConditions() != null && pod.getStatus().getConditions().stream()

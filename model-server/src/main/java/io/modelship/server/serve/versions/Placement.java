@@ -125,13 +125,6 @@ public record Placement(Source primary, Optional<Source> candidate, int weight) 
     return Optional.of(value.asText());
   }
 
-  /** The versions this placement names, primary first. */
-  List<String> versions() {
-    List<String> versions = new ArrayList<>(List.of(primary.version()));
-    candidate.ifPresent(c -> versions.add(c.version()));
-    return versions;
-  }
-
   Optional<Source> find(String version) {
     if (primary.version().equals(version)) {
       return Optional.of(primary);
