@@ -8,7 +8,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
-import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.modelship.operator.api.ModelDeployment;
 import io.modelship.operator.api.status.HistoryEntry.Outcome;
@@ -18,6 +17,7 @@ import io.modelship.operator.resources.AdminToken;
 import io.modelship.operator.resources.PlacementConfigMap;
 import io.modelship.operator.testing.ModelDeployments;
 import io.modelship.operator.testing.OperatorHarness;
+import io.modelship.operator.testing.S3Server;
 import io.modelship.server.onnx.OnnxModels;
 import io.modelship.server.onnx.OnnxModels.Mlp;
 import io.modelship.server.serve.ModelServer;
@@ -39,11 +39,6 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.gaul.s3proxy.AuthenticationType;
-import org.gaul.s3proxy.S3Proxy;
-import org.jclouds.ContextBuilder;
-import org.jclouds.blobstore.BlobStore;
-import org.jclouds.blobstore.BlobStoreContext;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -64,9 +59,7 @@ class InPlaceScenarioTest {
       + "\"data\":[5.1,3.5,1.4,0.2]}]}";
 
   @TempDir Path tmp;
-  private BlobStoreContext context;
-  private BlobStore blobs;
-  private S3Proxy proxy;
+  private S3Server s3;
   private String endpoint;
   private OperatorHarness k8s;
   private final List<ModelServer> servers = new ArrayList<>();
@@ -76,21 +69,13 @@ class InPlaceScenarioTest {
 
   @BeforeEach
   void start() throws Exception {
-    context = ContextBuilder.newBuilder("transient").credentials("identity", "credential").build(BlobStoreContext.class);
-    blobs = context.getBlobStore();
-    proxy = S3Proxy.builder().blobStore(blobs).endpoint(URI.create("http://127.0.0.1:0"))
-        .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS_KEY, SECRET_KEY).ignoreUnknownHeaders(true).build();
-    proxy.start();
-    await().atMost(TIMEOUT).until(() -> "STARTED".equals(proxy.getState()));
-    endpoint = "http://127.0.0.1:" + proxy.getPort();
-    blobs.createContainerInLocation(null, "models");
+    s3 = new S3Server(ACCESS_KEY, SECRET_KEY);
+    endpoint = s3.endpoint;
     put("iris/2/model.onnx", OnnxModels.mlp(new Mlp(4, 16, 1, 3, 82)));
     put("iris/3/model.onnx", "not an ONNX model".getBytes(StandardCharsets.UTF_8));
     put("iris/4/model.onnx", OnnxModels.mlp(new Mlp(4, 16, 1, 3, 84)));
     k8s = new OperatorHarness();
-    k8s.client.resource(new SecretBuilder().withNewMetadata().withName("s3-creds").withNamespace(NAMESPACE).endMetadata()
-        .addToStringData("AWS_ACCESS_KEY_ID", ACCESS_KEY).addToStringData("AWS_SECRET_ACCESS_KEY", SECRET_KEY).build())
-        .create();
+    s3.credentialsSecret(k8s.client, NAMESPACE, "s3-creds");
   }
 
   @AfterEach
@@ -99,16 +84,13 @@ class InPlaceScenarioTest {
     if (k8s != null) {
       k8s.close();
     }
-    if (proxy != null) {
-      proxy.stop();
-    }
-    if (context != null) {
-      context.close();
+    if (s3 != null) {
+      s3.close();
     }
   }
 
   private void put(String key, byte[] bytes) {
-    blobs.putBlob("models", blobs.blobBuilder(key).payload(bytes).contentLength(bytes.length).build());
+    s3.put(key, bytes);
   }
 
   private ModelDeployment inPlace(String uri) {

@@ -4,21 +4,17 @@ import static io.modelship.operator.testing.OperatorHarness.NAMESPACE;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.modelship.operator.api.spec.TrackingSpec;
 import io.modelship.operator.api.status.Phase;
 import io.modelship.operator.revision.PodContract;
 import io.modelship.operator.testing.ModelDeployments;
 import io.modelship.operator.testing.OperatorHarness;
-import java.net.URI;
+import io.modelship.operator.testing.S3Server;
 import java.time.Duration;
 import java.util.List;
-import org.gaul.s3proxy.AuthenticationType;
 import org.gaul.s3proxy.S3Proxy;
-import org.jclouds.ContextBuilder;
 import org.jclouds.blobstore.BlobStore;
-import org.jclouds.blobstore.BlobStoreContext;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -32,26 +28,16 @@ class S3LatestScenarioTest {
   private static final String ACCESS_KEY = "operator-test-access";
   private static final String SECRET_KEY = "operator-test-secret-never-logged";
   private static final Duration TIMEOUT = Duration.ofSeconds(30);
-  private BlobStoreContext context;
-  private BlobStore blobs;
-  private S3Proxy proxy;
+  private S3Server s3;
   private String endpoint;
   private OperatorHarness k8s;
 
   @BeforeEach
   void start() throws Exception {
-    context = ContextBuilder.newBuilder("transient").credentials("identity", "credential").build(BlobStoreContext.class);
-    blobs = context.getBlobStore();
-    proxy = S3Proxy.builder().blobStore(blobs).endpoint(URI.create("http://127.0.0.1:0"))
-        .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS_KEY, SECRET_KEY).ignoreUnknownHeaders(true).build();
-    proxy.start();
-    await().atMost(TIMEOUT).until(() -> "STARTED".equals(proxy.getState()));
-    endpoint = "http://127.0.0.1:" + proxy.getPort();
-    blobs.createContainerInLocation(null, "models");
+    s3 = new S3Server(ACCESS_KEY, SECRET_KEY);
+    endpoint = s3.endpoint;
     k8s = new OperatorHarness().start();
-    k8s.client.resource(new SecretBuilder().withNewMetadata().withName("s3-creds").withNamespace(NAMESPACE).endMetadata()
-        .addToStringData("AWS_ACCESS_KEY_ID", ACCESS_KEY).addToStringData("AWS_SECRET_ACCESS_KEY", SECRET_KEY).build())
-        .create();
+    s3.credentialsSecret(k8s.client, NAMESPACE, "s3-creds");
   }
 
   @AfterEach
@@ -59,17 +45,13 @@ class S3LatestScenarioTest {
     if (k8s != null) {
       k8s.close();
     }
-    if (proxy != null) {
-      proxy.stop();
-    }
-    if (context != null) {
-      context.close();
+    if (s3 != null) {
+      s3.close();
     }
   }
 
   private void put(String key) {
-    byte[] bytes = key.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-    blobs.putBlob("models", blobs.blobBuilder(key).payload(bytes).contentLength(bytes.length).build());
+    s3.put(key, key.getBytes(java.nio.charset.StandardCharsets.UTF_8));
   }
 
   @Test
