@@ -139,7 +139,7 @@ class ModelDeploymentScenarioTest {
     await().atMost(TIMEOUT).untilAsserted(() -> {
       var status = k8s.status("sentiment");
       assertThat(status.getPhase()).isEqualTo(Phase.Stable);
-      assertThat(status.getStable().getReadyReplicas()).isEqualTo(2);
+      assertThat(k8s.stable("sentiment").getReadyReplicas()).isEqualTo(2);
       assertThat(condition(status.getConditions(), Conditions.READY).getStatus()).isEqualTo("True");
     });
 
@@ -152,7 +152,7 @@ class ModelDeploymentScenarioTest {
     await().atMost(TIMEOUT).untilAsserted(() -> {
       var status = k8s.status("sentiment");
       assertThat(status.getPhase()).isEqualTo(Phase.Progressing);
-      assertThat(status.getStable().getRevision()).isEqualTo(first.substring("sentiment-".length()));
+      assertThat(k8s.stable("sentiment").getRevision()).isEqualTo(first.substring("sentiment-".length()));
       assertThat(k8s.canary("sentiment").getRevision()).isEqualTo(second.substring("sentiment-".length()));
     });
     // The old revision keeps serving for as long as the new one is not ready.
@@ -165,7 +165,7 @@ class ModelDeploymentScenarioTest {
       assertThat(k8s.client.services().inNamespace(NAMESPACE).withName(first).get()).isNull();
       var status = k8s.status("sentiment");
       assertThat(status.getPhase()).isEqualTo(Phase.Stable);
-      assertThat(status.getStable().getRevision()).isEqualTo(second.substring("sentiment-".length()));
+      assertThat(k8s.stable("sentiment").getRevision()).isEqualTo(second.substring("sentiment-".length()));
       assertThat(status.getCanary()).isNull();
     });
     assertThat(events("sentiment")).extracting(Event::getReason).contains("Promoted");
@@ -245,7 +245,7 @@ class ModelDeploymentScenarioTest {
       var status = k8s.status("steady");
       assertThat(status.getPhase()).isEqualTo(Phase.Degraded);
       assertThat(condition(status.getConditions(), Conditions.READY).getMessage()).contains("keeps serving");
-      assertThat(status.getStable().getRevision()).isEqualTo(name.substring("steady-".length()));
+      assertThat(k8s.stable("steady").getRevision()).isEqualTo(name.substring("steady-".length()));
     });
     assertThat(k8s.deployments()).extracting(d -> d.getMetadata().getName()).containsExactly(name);
 
@@ -255,7 +255,7 @@ class ModelDeploymentScenarioTest {
     await().atMost(TIMEOUT).untilAsserted(() -> {
       var status = k8s.status("steady");
       assertThat(status.getPhase()).isEqualTo(Phase.Progressing);
-      assertThat(status.getStable().getRevision()).isEqualTo(name.substring("steady-".length()));
+      assertThat(k8s.stable("steady").getRevision()).isEqualTo(name.substring("steady-".length()));
       assertThat(k8s.deployments()).hasSize(2);
     });
   }

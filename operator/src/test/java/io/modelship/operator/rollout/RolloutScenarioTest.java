@@ -93,7 +93,7 @@ class RolloutScenarioTest {
     await().atMost(TIMEOUT).untilAsserted(() -> {
       var status = status("healthy");
       assertThat(status.getPhase()).isEqualTo(Phase.Stable);
-      assertThat(status.getStable().getRevision()).isEqualTo(revision(canary));
+      assertThat(k8s.stable("healthy").getRevision()).isEqualTo(revision(canary));
       assertThat(status.getCanary()).isNull();
       assertThat(status.getHistory()).first().satisfies(h -> assertThat(h.getOutcome()).isEqualTo(Outcome.Promoted));
       assertThat(k8s.deployment(stable)).isEmpty();
@@ -168,7 +168,7 @@ class RolloutScenarioTest {
       var status = status("failing");
       assertThat(status.getPhase()).isEqualTo(Phase.Degraded);
       assertThat(status.getFailedRevision()).isEqualTo(revision(canary));
-      assertThat(status.getStable().getRevision()).isEqualTo(revision(stable));
+      assertThat(k8s.stable("failing").getRevision()).isEqualTo(revision(stable));
       assertThat(status.getHistory()).first().satisfies(h -> {
         assertThat(h.getOutcome()).isEqualTo(Outcome.RolledBack);
         assertThat(h.getReason()).startsWith("GateFailed").contains("errorRate");

@@ -74,9 +74,9 @@ class S3LatestScenarioTest {
     k8s.autoReady(v9);
     await().atMost(TIMEOUT).untilAsserted(() -> {
       assertThat(k8s.phase("iris")).isEqualTo(Phase.Stable);
-      assertThat(k8s.status("iris").getTracking().getVersion()).isEqualTo("9");
+      assertThat(k8s.status("iris").getTracking()).extracting(t -> t.getVersion()).isEqualTo("9");
     });
-    assertThat(k8s.status("iris").getTracking().getSource()).isEqualTo("s3://models/iris/ (latest)");
+    assertThat(k8s.status("iris").getTracking()).extracting(t -> t.getSource()).isEqualTo("s3://models/iris/ (latest)");
 
     put("iris/10/model.onnx"); // 10 after 9: numbers compare as numbers
     k8s.clock.advance(Duration.ofSeconds(12));
@@ -84,16 +84,16 @@ class S3LatestScenarioTest {
     assertThat(source(v10)).isEqualTo("s3://models/iris/10/");
     assertThat(source(v9)).as("the stable revision stays pinned").isEqualTo("s3://models/iris/9/");
     k8s.autoReady(v10);
-    await().atMost(TIMEOUT).untilAsserted(() -> assertThat(k8s.status("iris").getStable().getRevision())
+    await().atMost(TIMEOUT).untilAsserted(() -> assertThat(k8s.stable("iris").getRevision())
         .isEqualTo(v10.substring(v10.lastIndexOf('-') + 1)));
 
     put("iris/3/model.onnx"); // a lower version appearing moves nothing
     k8s.clock.advance(Duration.ofSeconds(12));
     await().atMost(TIMEOUT).untilAsserted(() ->
-        assertThat(k8s.status("iris").getTracking().getReadAt()).isEqualTo(k8s.clock.instant().truncatedTo(
+        assertThat(k8s.status("iris").getTracking()).extracting(t -> t.getReadAt()).isEqualTo(k8s.clock.instant().truncatedTo(
             java.time.temporal.ChronoUnit.SECONDS).toString()));
     assertThat(k8s.deployments()).extracting(d -> d.getMetadata().getName()).containsExactly(v10);
-    assertThat(k8s.status("iris").getTracking().getVersion()).isEqualTo("10");
+    assertThat(k8s.status("iris").getTracking()).extracting(t -> t.getVersion()).isEqualTo("10");
   }
 
   @Test

@@ -197,20 +197,29 @@ public final class OperatorHarness implements AutoCloseable {
 
   /** The canary's status; an AssertionError while there is none. */
   public CanaryStatus canary(String name) {
-    CanaryStatus canary = status(name).getCanary();
+    ModelDeploymentStatus status = status(name);
+    CanaryStatus canary = status.getCanary();
     if (canary == null) {
-      throw new AssertionError(name + " has no canary in its status");
+      throw new AssertionError(name + " has no canary in its status (" + summary(status) + ")");
     }
     return canary;
   }
 
   /** The stable revision's status; an AssertionError while there is none. */
   public RevisionStatus stable(String name) {
-    RevisionStatus stable = status(name).getStable();
+    ModelDeploymentStatus status = status(name);
+    RevisionStatus stable = status.getStable();
     if (stable == null) {
-      throw new AssertionError(name + " has no stable revision in its status");
+      throw new AssertionError(name + " has no stable revision in its status (" + summary(status) + ")");
     }
     return stable;
+  }
+
+  /** Phase and the latest rollout's outcome, so that a failed wait says where the rollout went. */
+  private static String summary(ModelDeploymentStatus status) {
+    var history = status.getHistory();
+    return "phase " + status.getPhase() + (history == null || history.isEmpty() ? ""
+        : ", last rollout " + history.get(0).getOutcome() + ": " + history.get(0).getReason());
   }
 
   /** A condition of the status by type; an AssertionError while it is missing. */
