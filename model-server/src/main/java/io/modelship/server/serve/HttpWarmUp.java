@@ -8,6 +8,8 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.lang.management.CompilationMXBean;
+import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -28,9 +30,11 @@ import org.slf4j.LoggerFactory;
  * response writer have all run before readiness turns true. Without it the first client request after ready
  * took 9 to 23 times a warm one (docs/benchmarks.md); and with only a few dozen of them a fresh pod still answered
  * at twice a warm pod's median minutes later, because the JIT compiles a method fully only after some thousands
- * of calls (docs/rollout-gates.md). They go over {@link #CONNECTIONS} connections at once; every tenth request
- * comes on a fresh connection, the others on kept-alive ones: the two ways clients arrive. It stops after {@link #BUDGET} whatever the count, so a slow model
- * does not wait minutes to turn ready. They carry the process's warm-up token
+ * of calls (docs/rollout-gates.md). The first half go over {@link #CONNECTIONS} connections at once (batches), the
+ * second half one after another (a request alone in its batch, the path a lone client takes, which the first half
+ * rarely compiled); every tenth request comes on a fresh connection, the others on kept-alive ones. It stops after
+ * {@link #BUDGET} whatever the count, so a slow model does not wait minutes to turn ready. It reports how busy the
+ * JIT compilers were during the second half: a few percent means the path is compiled. They carry the process's warm-up token
  * ({@link HttpFrontEnd#WARM_UP_HEADER}), which the front end accepts only from this host and only while the
  * model version warms up. A failure here is logged and warm-up goes on: the engine warm-up already proved the
  * model runs.
@@ -46,6 +50,8 @@ final class HttpWarmUp {
    * is warmed with real batches too.
    */
   static final int CONNECTIONS = 4;
+  /** JIT compilers busy at most this share of warm-up's last phase: the request path is compiled. */
+  static final int JIT_STEADY_PERCENT = 5;
 
   private HttpWarmUp() {}
 
@@ -69,10 +75,54 @@ final class HttpWarmUp {
         + "Content-Type: application/json\r\n"
         + "Content-Length: " + body.length + "\r\n"
         + HttpFrontEnd.WARM_UP_HEADER + ": " + token + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
+    long deadline = System.nanoTime() + BUDGET.toNanos();
+    long started = System.nanoTime();
+    // Clients arrive both ways: many at once (the batching path) and one after another (a request alone in its
+    // batch, which a lone client always takes). Each way gets half the requests, so both are compiled.
+    int parallel = requests - requests / 2;
+    Phase together = phase(label, address, port, head, body, parallel, Math.min(CONNECTIONS, parallel), deadline);
+    long compiledBefore = compilationMillis();
+    long alonePhaseStart = System.nanoTime();
+    Phase alone = together.stopped() ? together
+        : phase(label, address, port, head, body, requests / 2, 1, deadline);
+    long aloneMillis = (System.nanoTime() - alonePhaseStart) / 1_000_000;
+    long compiledAfter = compilationMillis();
+    int answered = together.answered() + (alone == together ? 0 : alone.answered());
+    LOG.info("{}: HTTP warm-up answered {} of {} request(s) on {}:{}, {} over {} connections then {} over one, in {} ms{}",
+        label, answered, requests, address.getHostAddress(), port, together.answered(),
+        Math.min(CONNECTIONS, parallel), alone == together ? 0 : alone.answered(),
+        (System.nanoTime() - started) / 1_000_000, jitReport(compiledBefore, compiledAfter, aloneMillis));
+    return answered;
+  }
+
+  /**
+   * How busy the JIT compilers were during the last phase of warm-up: how the server knows whether the request path
+   * reached steady state before ready. Empty when the JVM does not measure compilation time.
+   */
+  static String jitReport(long compiledBefore, long compiledAfter, long wallMillis) {
+    if (compiledBefore < 0 || compiledAfter < 0 || wallMillis <= 0) {
+      return "";
+    }
+    long busy = compiledAfter - compiledBefore;
+    long percent = Math.round(100.0 * busy / wallMillis);
+    return "; JIT compilers busy %d ms of its last %d ms (%d%%): %s".formatted(busy, wallMillis, percent,
+        percent <= JIT_STEADY_PERCENT ? "steady" : "still compiling, the first requests may be slower");
+  }
+
+  /** Total JIT compilation time of this JVM so far in ms, or -1 when it is not measured. */
+  private static long compilationMillis() {
+    CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+    return jit != null && jit.isCompilationTimeMonitoringSupported() ? jit.getTotalCompilationTime() : -1;
+  }
+
+  /** What one phase of warm-up did: requests answered 200, and whether it stopped early (failure, budget). */
+  private record Phase(int answered, boolean stopped) {}
+
+  private static Phase phase(String label, InetAddress address, int port, byte[] head, byte[] body, int requests,
+      int connections, long deadline) {
     var tickets = new AtomicInteger();
     var answered = new AtomicInteger();
     var stop = new AtomicBoolean();
-    long deadline = System.nanoTime() + BUDGET.toNanos();
     Runnable worker = () -> {
       Socket kept = null;
       try {
@@ -115,7 +165,7 @@ final class HttpWarmUp {
       }
     };
     List<Thread> workers = new ArrayList<>();
-    for (int w = 0; w < Math.min(CONNECTIONS, requests); w++) {
+    for (int w = 0; w < Math.min(connections, requests); w++) {
       Thread t = new Thread(worker, "http-warm-up-" + w);
       t.setDaemon(true);
       t.start();
@@ -130,10 +180,7 @@ final class HttpWarmUp {
         break;
       }
     }
-    LOG.info("{}: HTTP warm-up answered {} of {} request(s) on {}:{} over {} connections in {} ms", label,
-        answered.get(), requests, address.getHostAddress(), port, workers.size(),
-        (System.nanoTime() - deadline + BUDGET.toNanos()) / 1_000_000);
-    return answered.get();
+    return new Phase(answered.get(), stop.get() || System.nanoTime() >= deadline);
   }
 
   /** Where this process can reach its own listener: loopback when it listens on every address. */
