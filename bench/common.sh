@@ -60,7 +60,7 @@ printf -- '-cp\n%s\n' "$CP" >"$OUT/server-cp.args"
 printf -- '-cp\n%s\n' "$OUT/bench-classes:$CP" >"$OUT/harness-cp.args"
 
 if [[ ${NEED_PEER:-1} == 1 ]]; then
-  log "FastAPI peer's virtualenv ($VENV)"
+  log "the peers' virtualenv ($VENV: FastAPI, KServe)"
   if [[ ! -x "$VENV/bin/python" ]]; then
     python3 -m venv "$VENV"
   fi
@@ -86,6 +86,8 @@ server_cmd() { # system model port
       --model-name "$2" --host 127.0.0.1 --port "$3" --device cpu ;;
     c) echo "$VENV/bin/python" "$BENCH/peers/fastapi_server.py" --model-dir "$OUT/models/$2" --model-name "$2" \
       --host 127.0.0.1 --port "$3" ;;
+    d) echo "$VENV/bin/python" "$BENCH/peers/kserve_server.py" --model-dir "$OUT/models/$2" --model-name "$2" \
+      --port "$3" ;;
   esac
 }
 

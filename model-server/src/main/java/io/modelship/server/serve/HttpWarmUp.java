@@ -30,11 +30,11 @@ import org.slf4j.LoggerFactory;
  * response writer have all run before readiness turns true. Without it the first client request after ready
  * took 9 to 23 times a warm one (docs/benchmarks.md); and with only a few dozen of them a fresh pod still answered
  * at twice a warm pod's median minutes later, because the JIT compiles a method fully only after some thousands
- * of calls (docs/rollout-gates.md). The first half go over {@link #CONNECTIONS} connections at once (batches), the
- * second half one after another (a request alone in its batch, the path a lone client takes, which the first half
- * rarely compiled); every tenth request comes on a fresh connection, the others on kept-alive ones. It stops after
- * {@link #BUDGET} whatever the count, so a slow model does not wait minutes to turn ready. It reports how busy the
- * JIT compilers were during the second half: a few percent means the path is compiled. They carry the process's warm-up token
+ * of calls (docs/rollout-gates.md). They go over {@link #CONNECTIONS} connections at once; every tenth request
+ * comes on a fresh connection, the others on kept-alive ones: the two ways clients arrive. It stops after
+ * {@link #BUDGET} whatever the count, so a slow model does not wait minutes to turn ready. It reports whether the
+ * JIT was still compiling during the second half of the requests: how the server knows whether its request path
+ * reached steady state before ready (on one core, with 5,000 requests, it had not: docs/benchmarks.md). They carry the process's warm-up token
  * ({@link HttpFrontEnd#WARM_UP_HEADER}), which the front end accepts only from this host and only while the
  * model version warms up. A failure here is logged and warm-up goes on: the engine warm-up already proved the
  * model runs.
@@ -50,7 +50,7 @@ final class HttpWarmUp {
    * is warmed with real batches too.
    */
   static final int CONNECTIONS = 4;
-  /** JIT compilers busy at most this share of warm-up's last phase: the request path is compiled. */
+  /** JIT compilations in at most this share of warm-up's second half: the request path is compiled. */
   static final int JIT_STEADY_PERCENT = 5;
 
   private HttpWarmUp() {}
@@ -77,36 +77,36 @@ final class HttpWarmUp {
         + HttpFrontEnd.WARM_UP_HEADER + ": " + token + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
     long deadline = System.nanoTime() + BUDGET.toNanos();
     long started = System.nanoTime();
-    // Clients arrive both ways: many at once (the batching path) and one after another (a request alone in its
-    // batch, which a lone client always takes). Each way gets half the requests, so both are compiled.
-    int parallel = requests - requests / 2;
-    Phase together = phase(label, address, port, head, body, parallel, Math.min(CONNECTIONS, parallel), deadline);
+    // Two halves, the same way: the second half's JIT activity says whether the first half compiled the path.
+    int connections = Math.min(CONNECTIONS, requests);
+    Phase first = phase(label, address, port, head, body, requests - requests / 2, connections, deadline);
     long compiledBefore = compilationMillis();
-    long alonePhaseStart = System.nanoTime();
-    Phase alone = together.stopped() ? together
-        : phase(label, address, port, head, body, requests / 2, 1, deadline);
-    long aloneMillis = (System.nanoTime() - alonePhaseStart) / 1_000_000;
+    long secondStart = System.nanoTime();
+    Phase second = first.stopped() ? new Phase(0, true)
+        : phase(label, address, port, head, body, requests / 2, connections, deadline);
+    long secondMillis = (System.nanoTime() - secondStart) / 1_000_000;
     long compiledAfter = compilationMillis();
-    int answered = together.answered() + (alone == together ? 0 : alone.answered());
-    LOG.info("{}: HTTP warm-up answered {} of {} request(s) on {}:{}, {} over {} connections then {} over one, in {} ms{}",
-        label, answered, requests, address.getHostAddress(), port, together.answered(),
-        Math.min(CONNECTIONS, parallel), alone == together ? 0 : alone.answered(),
-        (System.nanoTime() - started) / 1_000_000, jitReport(compiledBefore, compiledAfter, aloneMillis));
+    int answered = first.answered() + second.answered();
+    LOG.info("{}: HTTP warm-up answered {} of {} request(s) on {}:{} over {} connections in {} ms{}", label, answered,
+        requests, address.getHostAddress(), port, connections, (System.nanoTime() - started) / 1_000_000,
+        first.stopped() ? "" : jitReport(compiledBefore, compiledAfter, secondMillis));
     return answered;
   }
 
   /**
-   * How busy the JIT compilers were during the last phase of warm-up: how the server knows whether the request path
-   * reached steady state before ready. Empty when the JVM does not measure compilation time.
+   * Whether the JIT was still compiling during the second half of warm-up. The JVM counts the elapsed time of each
+   * compilation, summed over its compiler threads (so it can exceed the wall time when compilations wait for a
+   * core); a few percent of the wall time means the request path was compiled. Empty when not measured.
    */
   static String jitReport(long compiledBefore, long compiledAfter, long wallMillis) {
     if (compiledBefore < 0 || compiledAfter < 0 || wallMillis <= 0) {
       return "";
     }
-    long busy = compiledAfter - compiledBefore;
-    long percent = Math.round(100.0 * busy / wallMillis);
-    return "; JIT compilers busy %d ms of its last %d ms (%d%%): %s".formatted(busy, wallMillis, percent,
-        percent <= JIT_STEADY_PERCENT ? "steady" : "still compiling, the first requests may be slower");
+    long compiling = compiledAfter - compiledBefore;
+    long percent = Math.round(100.0 * compiling / wallMillis);
+    return "; in its second half (%d ms) JIT compilations ran for %d ms (%d%%): %s".formatted(wallMillis, compiling,
+        percent, percent <= JIT_STEADY_PERCENT ? "steady"
+            : "still compiling, so the first requests after ready may be slower than warm ones");
   }
 
   /** Total JIT compilation time of this JVM so far in ms, or -1 when it is not measured. */

@@ -9,13 +9,13 @@ class HttpWarmUpTest {
   @Test
   void compilersBarelyBusyInTheLastPhaseMeanSteady() {
     assertThat(HttpWarmUp.jitReport(1_000, 1_040, 2_000))
-        .isEqualTo("; JIT compilers busy 40 ms of its last 2000 ms (2%): steady");
+        .isEqualTo("; in its second half (2000 ms) JIT compilations ran for 40 ms (2%): steady");
   }
 
   @Test
   void compilersStillBusyAreReportedAsSuch() {
     assertThat(HttpWarmUp.jitReport(1_000, 1_600, 2_000))
-        .contains("busy 600 ms of its last 2000 ms (30%)", "still compiling");
+        .contains("ran for 600 ms (30%)", "still compiling");
   }
 
   @Test
