@@ -43,6 +43,8 @@ class BadRequestTest {
       wrong datatype      | {"inputs":[{"name":"input","shape":[1,4],"datatype":"INT64","data":[1,2,3,4]}]}          | input 'input' has datatype INT64, expected FP32 [-1, 4]
       unknown datatype    | {"inputs":[{"name":"input","shape":[1,4],"datatype":"FP16","data":[1,2,3,4]}]}           | input 'input' has unsupported datatype 'FP16' (expected FP32 [-1, 4])
       too few values      | {"inputs":[{"name":"input","shape":[2,4],"datatype":"FP32","data":[1,2,3,4]}]}           | input 'input' has 4 values but shape [2, 4] needs 8 (expected FP32 [-1, 4])
+      a shape of 2^42     | {"inputs":[{"name":"input","shape":[1099511627776,4],"datatype":"FP32","data":[1,2,3,4]}]} | input 'input' has 4 values but shape [1099511627776, 4] needs 4398046511104
+      data before shape   | {"inputs":[{"name":"input","data":[1,2,3],"datatype":"FP32","shape":[1,4]}]}             | input 'input' has 3 values but shape [1, 4] needs 4
       ragged data         | {"inputs":[{"name":"input","shape":[2,4],"datatype":"FP32","data":[[1,2,3,4],[1,2,3]]}]} | input 'input': nested data is ragged
       strings as data     | {"inputs":[{"name":"input","shape":[1,4],"datatype":"FP32","data":["a","b","c","d"]}]}   | input 'input': string data is not supported
       unknown input       | {"inputs":[{"name":"pixels","shape":[1,4],"datatype":"FP32","data":[1,2,3,4]}]}          | unknown input 'pixels'; the model expects 'input' FP32 [-1, 4]
@@ -66,6 +68,28 @@ class BadRequestTest {
     assertThat(RunningServer.json(response).path("error").asText()).startsWith(message)
         // Messages speak of the request, never of the library that read it.
         .doesNotContain("Jackson", "Feature", "REDACTED", "Exception", "com.fasterxml");
+  }
+
+  @Test
+  void aBodyInSeveralChunksIsReadWhole() throws Exception {
+    String body = V2Bodies.fp32(Mlp.INPUT, new float[][] {{5.1f, 3.5f, 1.4f, 0.2f}}).toString();
+    HttpResponse<String> whole = running.post("/v2/models/iris/infer", body, "X-API-Key", KEY);
+    int third = body.length() / 3;
+    StringBuilder chunked = new StringBuilder();
+    for (String part : new String[] {body.substring(0, third), body.substring(third, 2 * third),
+        body.substring(2 * third)}) {
+      chunked.append(Integer.toHexString(part.length())).append("\r\n").append(part).append("\r\n");
+    }
+    try (RawHttp raw = new RawHttp(running.server.port())) {
+      raw.write("POST /v2/models/iris/infer HTTP/1.1\r\nHost: x\r\nX-API-Key: " + KEY + "\r\n"
+          + "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n" + chunked + "0\r\n\r\n");
+
+      RawHttp.Answer answer = raw.read();
+
+      assertThat(answer.status()).as(answer.text()).isEqualTo(200);
+      assertThat(RunningServer.json(answer.text()).path("outputs"))
+          .isEqualTo(RunningServer.json(whole).path("outputs"));
+    }
   }
 
   @Test

@@ -691,18 +691,17 @@ public final class HttpFrontEnd {
     String declared = request.getHeader(HttpHeaders.CONTENT_LENGTH);
     long length = declared == null ? -1 : parseLength(declared);
     boolean[] tooLarge = {length > limits.maxBodyBytes()};
-    // Sized from Content-Length when it is given and allowed, so the body is not copied as it grows.
-    Buffer body = length > 0 && !tooLarge[0] ? Buffer.buffer((int) length) : Buffer.buffer();
+    BodyBytes body = new BodyBytes(tooLarge[0] ? -1 : length);
     BodyRead read = new BodyRead(request, exchange);
     request.handler(chunk -> {
       if (!tooLarge[0]) {
-        body.appendBuffer(chunk);
+        body.add(chunk);
         tooLarge[0] = body.length() > limits.maxBodyBytes();
       }
     });
     request.endHandler(ignored -> {
       if (read.finish()) {
-        then.accept(tooLarge[0] ? null : body.getBytes());
+        then.accept(tooLarge[0] ? null : body.bytes());
       }
     });
     request.exceptionHandler(error -> {
@@ -744,6 +743,52 @@ public final class HttpFrontEnd {
       return "a header or chunk line is too long";
     }
     return "its HTTP framing is malformed";
+  }
+
+  /**
+   * A request body as it arrives, copied as little as possible: a body in one chunk stays the buffer Vert.x
+   * delivered (its own copy, which the handler may keep); one in several is gathered into a buffer sized from
+   * Content-Length when that is given, so it never grows. Its bytes are the buffer's own array when that array is
+   * exactly the body, a copy otherwise.
+   */
+  private static final class BodyBytes {
+    private final long declared;
+    private Buffer first;
+    private Buffer gathered;
+
+    /** @param declared the Content-Length, or -1 when unknown or too large to reserve */
+    BodyBytes(long declared) {
+      this.declared = declared;
+    }
+
+    void add(Buffer chunk) {
+      if (gathered != null) {
+        gathered.appendBuffer(chunk);
+      } else if (first == null) {
+        first = chunk;
+      } else {
+        gathered = declared > 0 && declared <= Integer.MAX_VALUE ? Buffer.buffer((int) declared) : Buffer.buffer();
+        gathered.appendBuffer(first).appendBuffer(chunk);
+        first = null;
+      }
+    }
+
+    int length() {
+      return gathered != null ? gathered.length() : first != null ? first.length() : 0;
+    }
+
+    byte[] bytes() {
+      Buffer body = gathered != null ? gathered : first;
+      if (body == null) {
+        return new byte[0];
+      }
+      io.netty.buffer.ByteBuf bytes = body.getByteBuf();
+      if (bytes.hasArray() && bytes.arrayOffset() == 0 && bytes.readerIndex() == 0
+          && bytes.array().length == body.length()) {
+        return bytes.array();
+      }
+      return body.getBytes();
+    }
   }
 
   /** One body being read: ends exactly once, by arriving, by failing, by timing out, or by a drain. */

@@ -277,7 +277,8 @@ public final class V2Codec {
           if (value != JsonToken.START_ARRAY) {
             throw ApiError.badRequest("input " + input + ": \"data\" must be an array");
           }
-          values = new Values();
+          values = new Values(elements(shape), datatype != null && Datatype.fromName(datatype)
+              .map(Datatype::isFloatingPoint).orElse(false));
           readNested(parser, values, new Nesting(), 0, name == null ? "#" + index : name);
         }
         case "parameters" -> binarySize = readInputParameters(parser, input);
@@ -310,6 +311,21 @@ public final class V2Codec {
           + spec.get().describe());
     }
     return new InputPart(name, type.get(), shape, values, binarySize, spec);
+  }
+
+  /** How many elements a shape read so far declares (saturating), or 64 when the data came first. */
+  private static long elements(long[] shape) {
+    if (shape == null) {
+      return 64;
+    }
+    long count = 1;
+    for (long dimension : shape) {
+      if (dimension < 0) {
+        return 64;
+      }
+      count = dimension == 0 ? 0 : count > Long.MAX_VALUE / dimension ? Long.MAX_VALUE : count * dimension;
+    }
+    return count;
   }
 
   /** An input's parameters: returns its binary_data_size, or -1 when it has none. */

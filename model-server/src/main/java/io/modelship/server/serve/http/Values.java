@@ -11,10 +11,31 @@ import java.util.Optional;
  * not order fields), and then converted into tensor bytes. Integers stay exact until a real number shows up.
  */
 final class Values {
-  private long[] longs = new long[64];
+  private static final int DEFAULT_CAPACITY = 64;
+  /** The most elements a declared shape may reserve up front: a hostile shape must not allocate memory. */
+  static final int MAX_PRESIZE = 1 << 16;
+
+  private long[] longs;
   private double[] doubles;
   private int size;
   private int booleans;
+
+  Values() {
+    this(DEFAULT_CAPACITY, false);
+  }
+
+  /**
+   * Sized for {@code expected} values (at most {@link #MAX_PRESIZE}), so that a body whose shape comes before its
+   * data is gathered without growing; {@code reals} when the datatype is known to be floating point.
+   */
+  Values(long expected, boolean reals) {
+    int capacity = (int) Math.max(1, Math.min(expected, MAX_PRESIZE));
+    if (reals) {
+      doubles = new double[capacity];
+    } else {
+      longs = new long[capacity];
+    }
+  }
 
   void add(long value) {
     if (doubles != null) {
@@ -29,7 +50,7 @@ final class Values {
 
   void add(double value) {
     if (doubles == null) {
-      doubles = new double[Math.max(longs.length, 64)];
+      doubles = new double[Math.max(longs.length, DEFAULT_CAPACITY)];
       for (int i = 0; i < size; i++) {
         doubles[i] = longs[i];
       }
