@@ -19,6 +19,8 @@ PACKAGES=(
   gcc libc6-dev                                # the static pause/httpd programs
   curl ca-certificates                         # health checks against the apiserver/registry/Services
   bind9-dnsutils                               # dig: up.sh checks that cluster DNS answers
+  prometheus                                   # the e2e tier's Prometheus (the prometheus gate), run by the
+                                               # tests themselves; its service is never started (below)
 )
 
 missing=()
@@ -31,7 +33,7 @@ if [ ${#missing[@]} = 0 ]; then
 fi
 
 export DEBIAN_FRONTEND=noninteractive
-# Package install scripts would start containerd and docker-registry as system services; we run our own
+# Package install scripts would start containerd, docker-registry and prometheus as system services; we run our own
 # instances with our own configs, so forbid service starts for the duration (policy-rc.d exit 101 is
 # Debian's documented way), unless the host already has its own policy-rc.d.
 policy=/usr/sbin/policy-rc.d
