@@ -10,8 +10,12 @@ import io.modelship.operator.api.status.Phase;
 import io.modelship.operator.revision.PodContract;
 import io.modelship.operator.testing.ModelDeployments;
 import io.modelship.operator.testing.OperatorHarness;
+import io.modelship.operator.testing.OutagePort;
 import io.modelship.operator.testing.S3Server;
+import java.net.URI;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import org.gaul.s3proxy.S3Proxy;
 import org.jclouds.blobstore.BlobStore;
@@ -94,6 +98,84 @@ class S3LatestScenarioTest {
             java.time.temporal.ChronoUnit.SECONDS).toString()));
     assertThat(k8s.deployments()).extracting(d -> d.getMetadata().getName()).containsExactly(v10);
     assertThat(k8s.status("iris").getTracking()).extracting(t -> t.getVersion()).isEqualTo("10");
+  }
+
+  @Test
+  void anS3OutageKeepsTheStableVersionServingAndBacksItsReadsOff() throws Exception {
+    put("iris/9/model.onnx");
+    try (OutagePort relay = new OutagePort(URI.create(endpoint).getPort())) {
+      var mdep = ModelDeployments.steps(ModelDeployments.s3("iris", "s3://models/iris/"), 100, null);
+      var source = mdep.getSpec().getModel().getSource().getS3();
+      source.setVersion("latest");
+      source.setEndpoint(relay.endpoint());
+      source.setCredentialsSecret("s3-creds");
+      var tracking = new TrackingSpec();
+      tracking.setInterval("60s");
+      mdep.getSpec().getModel().getSource().setTracking(tracking);
+      k8s.create(mdep);
+      String v9 = k8s.awaitOtherRevision("iris", "");
+      k8s.autoReady(v9);
+      await().atMost(TIMEOUT).until(() -> k8s.phase("iris") == Phase.Stable);
+
+      // Ten minutes of outage, read by read: each scheduled read fails, and the next waits 5, 10, 20, 40 s, then
+      // the interval (60 s).
+      relay.down();
+      Instant outageStart = k8s.clock.instant();
+      Instant end = outageStart.plus(Duration.ofMinutes(10));
+      List<Instant> reads = new ArrayList<>();
+      while (true) {
+        Instant next = Instant.parse(tracking().getNextReadAt());
+        if (next.isAfter(end)) {
+          break;
+        }
+        int failuresBefore = failures();
+        // The operator reads time in whole seconds: one more second makes the read due.
+        k8s.clock.advance(Duration.between(k8s.clock.instant(), next).plusSeconds(1));
+        await().atMost(TIMEOUT).untilAsserted(() -> assertThat(failures()).isEqualTo(failuresBefore + 1));
+        reads.add(next);
+      }
+      List<Long> gaps = new ArrayList<>();
+      for (int i = 1; i < reads.size(); i++) {
+        gaps.add(Duration.between(reads.get(i - 1), reads.get(i)).toSeconds());
+      }
+      // Each gap is the backoff after the read, which happens within a second of being due.
+      assertThat(gaps.subList(0, 4)).satisfiesExactly(g -> assertThat(g).isBetween(5L, 6L),
+          g -> assertThat(g).isBetween(10L, 11L), g -> assertThat(g).isBetween(20L, 21L),
+          g -> assertThat(g).isBetween(40L, 41L));
+      assertThat(gaps.subList(4, gaps.size())).isNotEmpty().allSatisfy(g -> assertThat(g).isBetween(60L, 61L));
+      assertThat(reads).hasSizeBetween(12, 13); // ~0, 5, 15, 35, 75 s, then one a minute
+      // Each failed read is one listing call, which the S3 client tries at most three times (its standard retries).
+      assertThat(relay.refused()).isBetween(reads.size(), 3 * reads.size());
+      var condition = OperatorHarness.condition(k8s.status("iris"), SourceTracker.CONDITION);
+      assertThat(condition.getReason()).isEqualTo("RegistryReadFailed");
+      assertThat(condition.getMessage()).contains("version 9 stays pinned and keeps serving");
+      assertThat(k8s.warnings("iris")).containsOnlyOnce("RegistryReadFailed");
+      assertThat(k8s.phase("iris")).isEqualTo(Phase.Stable);
+      assertThat(k8s.deployments()).extracting(d -> d.getMetadata().getName()).containsExactly(v9);
+      System.out.printf("S3LatestScenarioTest: %d reads and %d refused requests in 10 simulated minutes of S3 outage%n",
+          reads.size(), relay.refused());
+
+      // Back: the next read succeeds and says so.
+      relay.up();
+      k8s.clock.advance(Duration.between(k8s.clock.instant(), Instant.parse(tracking().getNextReadAt())).plusSeconds(1));
+      await().atMost(TIMEOUT).untilAsserted(() -> {
+        assertThat(failures()).isZero();
+        assertThat(k8s.reasons("iris")).contains("RegistryReachable");
+      });
+    }
+  }
+
+  private io.modelship.operator.api.status.TrackingStatus tracking() {
+    var tracking = k8s.status("iris").getTracking();
+    if (tracking == null || tracking.getNextReadAt() == null) {
+      throw new AssertionError("iris has no tracking schedule yet");
+    }
+    return tracking;
+  }
+
+  private int failures() {
+    Integer failures = tracking().getFailures();
+    return failures == null ? 0 : failures;
   }
 
   @Test
