@@ -6,12 +6,14 @@ import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRoute;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.modelship.operator.api.ModelDeployment;
 import io.modelship.operator.api.status.Phase;
 import io.modelship.operator.resources.Applier;
 import io.modelship.operator.resources.ClientService;
+import io.modelship.operator.resources.DisruptionBudget;
 import io.modelship.operator.resources.RevisionDeployment;
 import io.modelship.operator.resources.RevisionPin;
 import io.modelship.operator.resources.RevisionService;
@@ -116,6 +118,8 @@ final class Actuator {
     }
     applier.apply(ClientService.desired(mdep, onlyServing),
         RevisionObserver.owned(context, Service.class, mdep.getMetadata().getName()), context);
+    applier.apply(DisruptionBudget.desired(mdep),
+        RevisionObserver.owned(context, PodDisruptionBudget.class, mdep.getMetadata().getName()), context);
     settings.gatewayApi().ifPresent(gateway -> {
       if (!weights.isEmpty()) {
         Map<String, Integer> podWeights = new LinkedHashMap<>();

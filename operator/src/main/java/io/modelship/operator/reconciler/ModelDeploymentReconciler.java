@@ -7,6 +7,7 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRoute;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
@@ -106,6 +107,7 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment> {
         ownedInformer(Deployment.class, context),
         ownedInformer(Service.class, context),
         ownedInformer(ConfigMap.class, context),
+        ownedInformer(PodDisruptionBudget.class, context),
         // Pods are owned by ReplicaSets, not by us: map them back through our label.
         new InformerEventSource<>(
             InformerEventSourceConfiguration.from(Pod.class, ModelDeployment.class)

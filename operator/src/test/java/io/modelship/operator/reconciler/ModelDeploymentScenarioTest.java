@@ -184,6 +184,24 @@ class ModelDeploymentScenarioTest {
   }
 
   @Test
+  void aDisruptionBudgetEvictsTheModelDeploymentsPodsOneAtATime() {
+    k8s.create(ModelDeployments.s3("drained", "s3://models/drained/1/"));
+    awaitSingleRevisionDeployment("drained");
+    await().atMost(TIMEOUT).untilAsserted(() -> {
+      var budget = k8s.client.policy().v1().podDisruptionBudget().inNamespace(NAMESPACE).withName("drained").get();
+      assertThat(budget).as("the PodDisruptionBudget").isNotNull();
+      // Every revision's pods, the canary's too: the selector is the ModelDeployment's, not a revision's.
+      assertThat(budget.getSpec().getSelector().getMatchLabels())
+          .containsExactlyEntriesOf(java.util.Map.of("modelship.io/deployment", "drained"));
+      assertThat(budget.getSpec().getMaxUnavailable().getIntVal()).isEqualTo(1);
+      assertThat(budget.getSpec().getMinAvailable()).isNull();
+      assertThat(budget.getSpec().getUnhealthyPodEvictionPolicy()).isEqualTo("AlwaysAllow");
+      assertThat(budget.getMetadata().getOwnerReferences()).singleElement()
+          .satisfies(owner -> assertThat(owner.getName()).isEqualTo("drained"));
+    });
+  }
+
+  @Test
   void aReconcileThatChangesNothingWritesNothing() {
     k8s.create(ModelDeployments.s3("quiet", "s3://models/quiet/1/"));
     String name = awaitSingleRevisionDeployment("quiet").getMetadata().getName();
