@@ -11,6 +11,7 @@ import io.fabric8.mockwebserver.http.RecordedRequest;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Function;
 
 /**
  * fabric8's CRUD mock server, taught two things a real apiserver does: server-side apply (create when absent,
@@ -24,6 +25,9 @@ public class ApplyAwareCrudDispatcher extends KubernetesCrudDispatcher {
   /** A body fragment whose dry runs the server refuses, as an admission webhook or policy would; null: none. */
   private volatile String refusedDryRun;
   private volatile String refusal;
+  /** Picks writes to fail and the status to fail them with (409 or 500); null lets a write through. */
+  private volatile Function<RecordedRequest, Integer> fault = request -> null;
+  private final List<String> failedWrites = new CopyOnWriteArrayList<>();
 
   @Override
   public MockResponse dispatch(RecordedRequest request) {
@@ -37,6 +41,14 @@ public class ApplyAwareCrudDispatcher extends KubernetesCrudDispatcher {
       return new MockResponse().setResponseCode(200).setBody(body);
     }
     if (request.method() != HttpMethod.GET) {
+      Integer code = fault.apply(request);
+      if (code != null) {
+        failedWrites.add(code + " " + request.getMethod() + " " + request.getPath());
+        return code == 409
+            ? status(409, "Conflict", "Operation cannot be fulfilled: the object has been modified; please apply your"
+                + " changes to the latest version and try again")
+            : status(code, "InternalError", "etcdserver: request timed out");
+      }
       writes.add(request.getMethod() + " " + request.getPath());
     }
     return super.dispatch(request);
@@ -79,7 +91,26 @@ public class ApplyAwareCrudDispatcher extends KubernetesCrudDispatcher {
     refusedDryRun = fragment;
   }
 
-  /** Every non-GET request so far, as "METHOD path". */
+  /**
+   * From now on, writes that {@code fault} picks are answered with the status it returns (409 Conflict, or a 5xx as in
+   * an etcd hiccup) and change nothing; they are kept in {@link #failedWrites()}, not in {@link #writes()}.
+   */
+  public void failWrites(Function<RecordedRequest, Integer> fault) {
+    this.fault = fault;
+  }
+
+  /** Every write failed on purpose so far, as "CODE METHOD path". */
+  public List<String> failedWrites() {
+    return List.copyOf(failedWrites);
+  }
+
+  private static MockResponse status(int code, String reason, String message) {
+    return new MockResponse().setResponseCode(code).setBody("{\"kind\":\"Status\",\"apiVersion\":\"v1\","
+        + "\"status\":\"Failure\",\"reason\":\"" + reason + "\",\"code\":" + code + ",\"message\":\"" + message
+        + "\"}");
+  }
+
+  /** Every non-GET request so far that went through, as "METHOD path". */
   public List<String> writes() {
     return List.copyOf(writes);
   }
