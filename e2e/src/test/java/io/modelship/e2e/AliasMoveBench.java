@@ -27,8 +27,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class AliasMoveBench {
   private static final String NAMESPACE = "bench-alias";
   private static final String MODEL = "iris-alias";
-  private static final String BODY = "{\"inputs\":[{\"name\":\"input\",\"shape\":[1,4],\"datatype\":\"FP32\","
-      + "\"data\":[5.1,3.5,1.4,0.2]}]}";
 
   @Test
   void aliasMoves() throws Exception {
@@ -60,7 +58,7 @@ class AliasMoveBench {
       await().atMost(Duration.ofMinutes(3)).untilAsserted(() -> org.assertj.core.api.Assertions.assertThat(mdep.phase())
           .isEqualTo(Phase.Stable));
       List<long[]> results = new ArrayList<>();
-      try (Traffic traffic = new Traffic(mdep.clusterIp(), "tracked", BODY, 20, 8)) {
+      try (Traffic traffic = new Traffic(mdep.clusterIp(), "tracked", Traffic.IRIS_BODY, 20, 8)) {
         java.util.Random phase = new java.util.Random(11);
         for (int v = 2; v <= moves + 1; v++) {
           // At a random point of the tracking cycle: moving right after the last promotion would always land at

@@ -48,8 +48,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class BadInputCorpusE2eTest {
   private static final String NAMESPACE = "e2e-bad-input";
-  private static final String BODY = "{\"inputs\":[{\"name\":\"input\",\"shape\":[1,4],\"datatype\":\"FP32\","
-      + "\"data\":[5.1,3.5,1.4,0.2]}]}";
   private static RealCluster cluster;
   private static ModelStore store;
   private static Map<String, String> steadyPods;
@@ -185,7 +183,7 @@ class BadInputCorpusE2eTest {
   void noneOfThemDisturbedTheOneServingAndABadEditLeavesItsPodsAlone() throws Exception {
     assertThat(pods()).isEqualTo(steadyPods);
     assertThat(steady().phase()).isEqualTo(Phase.Stable);
-    try (Traffic traffic = new Traffic(steady().clusterIp(), "steady", BODY, 10, 2)) {
+    try (Traffic traffic = new Traffic(steady().clusterIp(), "steady", Traffic.IRIS_BODY, 10, 2)) {
       String revision = steady().stable().getRevision();
       await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(traffic.answered(revision)).isGreaterThan(10));
       steady().edit(m -> {

@@ -25,8 +25,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith({RealCluster.Extension.class, Diagnostics.class})
 class DisruptionBudgetE2eTest {
   private static final String NAMESPACE = "e2e-drain";
-  private static final String BODY = "{\"inputs\":[{\"name\":\"input\",\"shape\":[1,4],\"datatype\":\"FP32\","
-      + "\"data\":[5.1,3.5,1.4,0.2]}]}";
   private static RealCluster cluster;
   private static ModelStore store;
 
@@ -84,7 +82,7 @@ class DisruptionBudgetE2eTest {
         .untilAsserted(() -> assertThat(disruptionsAllowed()).isEqualTo(1));
     String revision = iris.stable().getRevision();
 
-    try (Traffic traffic = new Traffic(iris.clusterIp(), "iris", BODY, 20, 8)) {
+    try (Traffic traffic = new Traffic(iris.clusterIp(), "iris", Traffic.IRIS_BODY, 20, 8)) {
       await("traffic answered").atMost(Duration.ofMinutes(1))
           .untilAsserted(() -> assertThat(traffic.answered(revision)).isGreaterThan(20));
       List<Pod> pods = servingPods();

@@ -30,8 +30,6 @@ class GatewayApiE2eTest {
   /** The Gateway API release whose CRDs are installed; v1.7 needs a newer Go than this toolchain. */
   static final String GATEWAY_API_VERSION = "v1.6.3";
   private static final String NAMESPACE = "e2e-gateway";
-  private static final String BODY = "{\"inputs\":[{\"name\":\"input\",\"shape\":[1,4],\"datatype\":\"FP32\","
-      + "\"data\":[5.1,3.5,1.4,0.2]}]}";
   private static RealCluster cluster;
   private static ModelStore store;
 
@@ -79,7 +77,7 @@ class GatewayApiE2eTest {
     Map<Integer, Map<String, Integer>> seen = new LinkedHashMap<>();
     // No gateway controller routes by the weights here; the client Service reaches both revisions, so the gates
     // have requests to judge.
-    try (Traffic traffic = new Traffic(mdep.clusterIp(), "routed", BODY, 20, 16)) {
+    try (Traffic traffic = new Traffic(mdep.clusterIp(), "routed", Traffic.IRIS_BODY, 20, 16)) {
       mdep.newSource(v2);
       await("v2 promoted").atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(200)).untilAsserted(() -> {
       Map<String, Integer> now = weights();

@@ -22,8 +22,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith({RealCluster.Extension.class, Diagnostics.class})
 class GpuE2eTest {
   private static final String NAMESPACE = "e2e-gpu";
-  private static final String BODY = "{\"inputs\":[{\"name\":\"input\",\"shape\":[1,4],\"datatype\":\"FP32\","
-      + "\"data\":[5.1,3.5,1.4,0.2]}]}";
   private static RealCluster cluster;
   private static ModelStore store;
 
@@ -78,7 +76,7 @@ class GpuE2eTest {
 
     // Swap mode: the canary's GPU comes from a stable pod that has given its GPU back (a terminating pod still
     // holds it); the total never exceeds two, so the scheduler never has a pod it cannot place.
-    try (Traffic traffic = new Traffic(gpu.clusterIp(), "gpu", BODY, 20, 16)) {
+    try (Traffic traffic = new Traffic(gpu.clusterIp(), "gpu", Traffic.IRIS_BODY, 20, 16)) {
       gpu.newSource(v2);
       await("v2 promoted within two GPUs").atMost(Duration.ofMinutes(3)).untilAsserted(() -> {
         assertThat(gpu.phase()).isEqualTo(Phase.Stable);

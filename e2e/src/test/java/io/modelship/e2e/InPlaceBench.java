@@ -25,8 +25,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith({RealCluster.Extension.class, Diagnostics.class})
 class InPlaceBench {
   private static final String NAMESPACE = "bench-inplace";
-  private static final String BODY = "{\"inputs\":[{\"name\":\"input\",\"shape\":[1,4],\"datatype\":\"FP32\","
-      + "\"data\":[5.1,3.5,1.4,0.2]}]}";
 
   @Test
   void inPlaceVersusPods() throws Exception {
@@ -53,8 +51,8 @@ class InPlaceBench {
         assertThat(inPlace.phase()).isEqualTo(Phase.Stable);
       });
       List<long[]> results = new ArrayList<>();
-      try (Traffic podTraffic = new Traffic(pods.clusterIp(), "pods", BODY, 20, 8);
-          Traffic inPlaceTraffic = new Traffic(inPlace.clusterIp(), "inplace", BODY, 20, 8)) {
+      try (Traffic podTraffic = new Traffic(pods.clusterIp(), "pods", Traffic.IRIS_BODY, 20, 8);
+          Traffic inPlaceTraffic = new Traffic(inPlace.clusterIp(), "inplace", Traffic.IRIS_BODY, 20, 8)) {
         for (int round = 1; round <= rounds; round++) {
           long[] row = new long[3];
           row[0] = round;

@@ -24,8 +24,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith({RealCluster.Extension.class, Diagnostics.class})
 class InPlaceE2eTest {
   private static final String NAMESPACE = "e2e-inplace";
-  private static final String BODY = "{\"inputs\":[{\"name\":\"input\",\"shape\":[1,4],\"datatype\":\"FP32\","
-      + "\"data\":[5.1,3.5,1.4,0.2]}]}";
   private static RealCluster cluster;
   private static ModelStore store;
 
@@ -72,7 +70,7 @@ class InPlaceE2eTest {
     Map<String, String> podsAtStart = pods();
     assertThat(podsAtStart).hasSize(2);
 
-    try (Traffic traffic = new Traffic(iris.clusterIp(), "iris", BODY, 20, 16)) {
+    try (Traffic traffic = new Traffic(iris.clusterIp(), "iris", Traffic.IRIS_BODY, 20, 16)) {
       await("traffic answered by v1").atMost(Duration.ofMinutes(1))
           .untilAsserted(() -> assertThat(traffic.answered(v1Revision)).isGreaterThan(20));
       long started = System.nanoTime();

@@ -28,8 +28,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith({RealCluster.Extension.class, Diagnostics.class})
 class KubectlPluginE2eTest {
   private static final String NAMESPACE = "e2e-plugin";
-  private static final String BODY = "{\"inputs\":[{\"name\":\"input\",\"shape\":[1,4],\"datatype\":\"FP32\","
-      + "\"data\":[5.1,3.5,1.4,0.2]}]}";
   private static RealCluster cluster;
   private static ModelStore store;
   private static Path bin;
@@ -95,7 +93,7 @@ class KubectlPluginE2eTest {
     assertThat(overview).contains("NAME", "PHASE", "STABLE", "CANARY", "WEIGHT", "iris", "Stable",
         iris.stable().getVersion());
 
-    try (Traffic traffic = new Traffic(iris.clusterIp(), "iris", BODY, 20, 8)) {
+    try (Traffic traffic = new Traffic(iris.clusterIp(), "iris", Traffic.IRIS_BODY, 20, 8)) {
       iris.newSource(v2);
       await("v2 at step 1 of 2").atMost(Duration.ofMinutes(2)).untilAsserted(() -> {
         assertThat(iris.canary().getStepReachedAt()).isNotNull();

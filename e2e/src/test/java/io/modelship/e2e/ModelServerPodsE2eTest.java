@@ -22,8 +22,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith({RealCluster.Extension.class, Diagnostics.class})
 class ModelServerPodsE2eTest {
   private static final String NAMESPACE = "e2e-pods";
-  private static final String BODY = "{\"inputs\":[{\"name\":\"input\",\"shape\":[1,4],\"datatype\":\"FP32\","
-      + "\"data\":[5.1,3.5,1.4,0.2]}]}";
   private static RealCluster cluster;
   private static ModelStore store;
 
@@ -50,7 +48,7 @@ class ModelServerPodsE2eTest {
       assertThat(mdep.stable().getReadyReplicas()).isEqualTo(3);
     });
 
-    try (Traffic traffic = new Traffic(mdep.clusterIp(), "pods", BODY, 40, 32)) {
+    try (Traffic traffic = new Traffic(mdep.clusterIp(), "pods", Traffic.IRIS_BODY, 40, 32)) {
       await("traffic flows").atMost(Duration.ofMinutes(1)).untilAsserted(() -> assertThat(traffic.sent()).isGreaterThan(200));
       mdep.edit(m -> m.getSpec().setReplicas(1));
       await("two pods gone").atMost(Duration.ofMinutes(2)).untilAsserted(() ->

@@ -25,8 +25,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class OperatorFailoverE2eTest {
   private static final String NAMESPACE = "e2e-failover";
   private static final String LEASE = "modelship-operator";
-  private static final String BODY = "{\"inputs\":[{\"name\":\"input\",\"shape\":[1,4],\"datatype\":\"FP32\","
-      + "\"data\":[5.1,3.5,1.4,0.2]}]}";
   private static RealCluster cluster;
   private static ModelStore store;
 
@@ -57,7 +55,7 @@ class OperatorFailoverE2eTest {
     String leaderPod = leader.substring(0, leader.lastIndexOf('_'));
     assertThat(operatorPods()).hasSize(2).contains(leaderPod);
 
-    try (Traffic traffic = new Traffic(mdep.clusterIp(), "failover", BODY, 20, 16)) {
+    try (Traffic traffic = new Traffic(mdep.clusterIp(), "failover", Traffic.IRIS_BODY, 20, 16)) {
       mdep.newSource(v2);
       await("canary at step 0").atMost(Duration.ofMinutes(2)).untilAsserted(() ->
           assertThat(mdep.canary().getStepReachedAt()).isNotNull());

@@ -28,8 +28,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith({RealCluster.Extension.class, Diagnostics.class})
 class PrometheusGateE2eTest {
   private static final String NAMESPACE = "e2e-prometheus";
-  private static final String BODY = "{\"inputs\":[{\"name\":\"input\",\"shape\":[1,4],\"datatype\":\"FP32\","
-      + "\"data\":[5.1,3.5,1.4,0.2]}]}";
   /** The canary's share of requests that failed on the server, over the last 10 s, as Prometheus scraped them. */
   private static final String ERROR_RATIO = "(sum(rate(modelship_inference_requests_total{namespace=\"$namespace\","
       + "revision=\"$canary\",outcome=\"server_error\"}[10s])) or vector(0))"
@@ -88,7 +86,7 @@ class PrometheusGateE2eTest {
             assertThat(prometheus.query("up{namespace=\"" + NAMESPACE + "\",revision=\"" + v1Revision + "\"} == 1"))
                 .as("Prometheus's log: %s", prometheus.log()).hasSize(2));
 
-    try (Traffic traffic = new Traffic(iris.clusterIp(), "iris", BODY, 20, 8)) {
+    try (Traffic traffic = new Traffic(iris.clusterIp(), "iris", Traffic.IRIS_BODY, 20, 8)) {
       await("traffic answered").atMost(Duration.ofMinutes(1))
           .untilAsserted(() -> assertThat(traffic.answered(v1Revision)).isGreaterThan(20));
 

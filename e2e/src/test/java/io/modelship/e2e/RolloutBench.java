@@ -42,8 +42,6 @@ class RolloutBench {
   private static final String NAME = "iris";
   private static final int REPLICAS = 3;
   private static final int RATE = Integer.getInteger("bench.rate", 50);
-  private static final String BODY = "{\"inputs\":[{\"name\":\"input\",\"shape\":[1,4],\"datatype\":\"FP32\","
-      + "\"data\":[5.1,3.5,1.4,0.2]}]}";
   private static final String REVISION_LABEL = "modelship.io/revision";
 
   private RealCluster cluster;
@@ -83,7 +81,7 @@ class RolloutBench {
     RealCluster.progress("bench: stable with " + REPLICAS + " pods; " + RATE + " requests/s through the Service");
 
     List<Run> runs = new ArrayList<>();
-    try (Traffic traffic = new Traffic(mdep.clusterIp(), NAME, BODY, RATE, 64); Sampler sampler = new Sampler()) {
+    try (Traffic traffic = new Traffic(mdep.clusterIp(), NAME, Traffic.IRIS_BODY, RATE, 64); Sampler sampler = new Sampler()) {
       int version = 1;
       for (int r = 0; r < faultRepeats; r++) {
         for (String fault : faults) {

@@ -29,8 +29,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith({RealCluster.Extension.class, Diagnostics.class})
 class RolloutE2eTest {
   private static final String NAMESPACE = "e2e-rollout";
-  private static final String BODY = "{\"inputs\":[{\"name\":\"input\",\"shape\":[1,4],\"datatype\":\"FP32\","
-      + "\"data\":[5.1,3.5,1.4,0.2]}]}";
   private static RealCluster cluster;
   private static ModelStore store;
 
@@ -68,7 +66,7 @@ class RolloutE2eTest {
     assertThat(table).contains("iris", "Stable", v1Revision, "True");
 
     String clusterIp = cluster.client().services().inNamespace(NAMESPACE).withName("iris").get().getSpec().getClusterIP();
-    try (Traffic traffic = new Traffic(clusterIp, "iris", BODY, 20, 16);
+    try (Traffic traffic = new Traffic(clusterIp, "iris", Traffic.IRIS_BODY, 20, 16);
         Watched watched = new Watched()) {
       await("traffic answered by v1").atMost(Duration.ofMinutes(1))
           .untilAsserted(() -> assertThat(traffic.answered(v1Revision)).isGreaterThan(20));

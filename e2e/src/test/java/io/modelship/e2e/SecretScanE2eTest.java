@@ -41,8 +41,6 @@ class SecretScanE2eTest {
   private static final String API_KEY = "e2e-api-key-never-logged-7f3a";
   private static final String GUESSED_KEY = "e2e-guessed-key-never-logged-91c2";
   private static final String WRONG_SECRET_KEY = "e2e-wrong-secret-key-never-logged-5d1e";
-  private static final String BODY = "{\"inputs\":[{\"name\":\"input\",\"shape\":[1,4],\"datatype\":\"FP32\","
-      + "\"data\":[5.1,3.5,1.4,0.2]}]}";
   private static RealCluster cluster;
   private static ModelStore store;
 
@@ -154,7 +152,7 @@ class SecretScanE2eTest {
 
   private static int post(HttpClient http, URI uri, String header, String value) throws Exception {
     var request = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(20))
-        .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(BODY));
+        .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(Traffic.IRIS_BODY));
     if (header != null) {
       request.header(header, value);
     }

@@ -40,8 +40,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class TrackingE2eTest {
   private static final String NAMESPACE = "e2e-tracking";
   private static final String MODEL = "iris-registry";
-  private static final String BODY = "{\"inputs\":[{\"name\":\"input\",\"shape\":[1,4],\"datatype\":\"FP32\","
-      + "\"data\":[5.1,3.5,1.4,0.2]}]}";
   private static RealCluster cluster;
   private static MlflowServer mlflow;
   private static String runId;
@@ -85,7 +83,7 @@ class TrackingE2eTest {
     });
     assertThat(mdep.status().getTracking().getVersion()).isEqualTo("1");
 
-    try (Traffic traffic = new Traffic(mdep.clusterIp(), "tracked", BODY, 20, 16)) {
+    try (Traffic traffic = new Traffic(mdep.clusterIp(), "tracked", Traffic.IRIS_BODY, 20, 16)) {
       List<String> before = mdep.revisionDeployments();
       Instant moved = Instant.now();
       alias(2);

@@ -23,6 +23,10 @@ import java.util.regex.Pattern;
  * requests at once, and it stops when closed.
  */
 final class Traffic implements AutoCloseable {
+  /** One v2 request for the iris-shaped MLPs every end-to-end test serves (4 FP32 features, one row). */
+  static final String IRIS_BODY = "{\"inputs\":[{\"name\":\"input\",\"shape\":[1,4],\"datatype\":\"FP32\","
+      + "\"data\":[5.1,3.5,1.4,0.2]}]}";
+
   private static final Pattern VERSION = Pattern.compile("\"model_version\":\"([^\"]*)\"");
   /** Several clients, as a Service has: kube-proxy spreads connections, not requests, over the pods. */
   private final HttpClient[] clients = new HttpClient[8];
