@@ -1,6 +1,5 @@
 package io.modelship.operator;
 
-import io.fabric8.kubernetes.api.model.StatusBuilder;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.api.model.authorization.v1.SelfSubjectRulesReview;
@@ -143,12 +142,6 @@ final class MockApiServer implements AutoCloseable {
         }
       }
       return super.dispatch(request);
-    }
-
-    private static MockResponse status(int code, String reason, String message) {
-      var status = new StatusBuilder().withStatus("Failure").withCode(code).withReason(reason).withMessage(message).build();
-      return new MockResponse().setResponseCode(code).setHeader("Content-Type", "application/json")
-          .setBody(Serialization.asJson(status));
     }
 
     private static String bearer(RecordedRequest request) {

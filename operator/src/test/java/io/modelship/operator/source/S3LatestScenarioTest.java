@@ -124,7 +124,7 @@ class S3LatestScenarioTest {
       Instant end = outageStart.plus(Duration.ofMinutes(10));
       List<Instant> reads = new ArrayList<>();
       while (true) {
-        Instant next = Instant.parse(tracking().getNextReadAt());
+        Instant next = nextRead();
         if (next.isAfter(end)) {
           break;
         }
@@ -157,7 +157,7 @@ class S3LatestScenarioTest {
 
       // Back: the next read succeeds and says so.
       relay.up();
-      k8s.clock.advance(Duration.between(k8s.clock.instant(), Instant.parse(tracking().getNextReadAt())).plusSeconds(1));
+      k8s.clock.advance(Duration.between(k8s.clock.instant(), nextRead()).plusSeconds(1));
       await().atMost(TIMEOUT).untilAsserted(() -> {
         assertThat(failures()).isZero();
         assertThat(k8s.reasons("iris")).contains("RegistryReachable");
@@ -165,16 +165,17 @@ class S3LatestScenarioTest {
     }
   }
 
-  private io.modelship.operator.api.status.TrackingStatus tracking() {
-    var tracking = k8s.status("iris").getTracking();
-    if (tracking == null || tracking.getNextReadAt() == null) {
-      throw new AssertionError("iris has no tracking schedule yet");
+  /** When the operator reads the source next; an AssertionError until it has scheduled a read. */
+  private Instant nextRead() {
+    String next = k8s.tracking("iris").getNextReadAt();
+    if (next == null) {
+      throw new AssertionError("iris has no read scheduled yet");
     }
-    return tracking;
+    return Instant.parse(next);
   }
 
   private int failures() {
-    Integer failures = tracking().getFailures();
+    Integer failures = k8s.tracking("iris").getFailures();
     return failures == null ? 0 : failures;
   }
 

@@ -11,7 +11,6 @@ import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.modelship.operator.api.ModelDeployment;
 import io.modelship.operator.api.status.HistoryEntry.Outcome;
 import io.modelship.operator.api.status.Phase;
-import io.modelship.operator.api.status.TrackingStatus;
 import io.modelship.operator.revision.PodContract;
 import io.modelship.operator.testing.ModelDeployments;
 import io.modelship.operator.testing.OperatorHarness;
@@ -86,10 +85,10 @@ class TrackingScenarioTest {
     k8s.autoReady(v1);
     await().atMost(TIMEOUT).untilAsserted(() -> {
       assertThat(k8s.phase("fraud")).isEqualTo(Phase.Stable);
-      assertThat(trackingOf("fraud").getVersion()).isEqualTo("1");
+      assertThat(k8s.tracking("fraud").getVersion()).isEqualTo("1");
       assertThat(condition("fraud").getStatus()).isEqualTo("True");
     });
-    assertThat(trackingOf("fraud").getSource()).isEqualTo("models:/fraud@champion");
+    assertThat(k8s.tracking("fraud").getSource()).isEqualTo("models:/fraud@champion");
     assertThat(k8s.reasons("fraud")).contains("SourcePinned");
 
     alias("fraud", "champion", 2);
@@ -100,8 +99,8 @@ class TrackingScenarioTest {
     // The stable revision stays pinned: a pod it adds or restarts now still fetches version 1.
     assertThat(fetchEnv(v1)).containsEntry("MODELSHIP_MLFLOW_VERSION", "1");
     await().atMost(TIMEOUT).untilAsserted(() -> {
-      assertThat(trackingOf("fraud").getVersion()).isEqualTo("2");
-      assertThat(Instant.parse(trackingOf("fraud").getReadAt())).isAfter(moved);
+      assertThat(k8s.tracking("fraud").getVersion()).isEqualTo("2");
+      assertThat(Instant.parse(k8s.tracking("fraud").getReadAt())).isAfter(moved);
       assertThat(k8s.reasons("fraud")).contains("AliasMoved");
     });
     assertThat(messages("fraud", "AliasMoved")).singleElement().asString()
@@ -136,10 +135,10 @@ class TrackingScenarioTest {
     k8s.analysis.answer(io.modelship.operator.api.status.GateResultStatus.Verdict.Pass);
 
     // The alias still names version 2: reads go on, and nothing is deployed again.
-    Instant read = Instant.parse(trackingOf("flaky").getReadAt());
+    Instant read = Instant.parse(k8s.tracking("flaky").getReadAt());
     k8s.clock.advance(INTERVAL.plusSeconds(2));
     await().atMost(TIMEOUT).untilAsserted(() ->
-        assertThat(Instant.parse(trackingOf("flaky").getReadAt())).isAfter(read));
+        assertThat(Instant.parse(k8s.tracking("flaky").getReadAt())).isAfter(read));
     k8s.awaitReconciliations(3);
     await().atMost(TIMEOUT).untilAsserted(() ->
         assertThat(k8s.deployments()).extracting(d -> d.getMetadata().getName()).containsExactly(v1));
@@ -164,7 +163,7 @@ class TrackingScenarioTest {
       assertThat(condition("pending").getMessage()).contains("version 2, which is PENDING_REGISTRATION")
           .contains("version 1 stays pinned");
     });
-    assertThat(trackingOf("pending").getVersion()).isEqualTo("1");
+    assertThat(k8s.tracking("pending").getVersion()).isEqualTo("1");
     assertThat(k8s.deployments()).extracting(d -> d.getMetadata().getName()).containsExactly(v1);
     assertThat(k8s.phase("pending")).isEqualTo(Phase.Stable);
 
@@ -188,10 +187,10 @@ class TrackingScenarioTest {
     assertThat(k8s.phase("outage")).isEqualTo(Phase.Stable);
     assertThat(k8s.warnings("outage")).containsOnlyOnce("RegistryReadFailed");
     // Backing off: 5 s after the first failure, 10 s after the second.
-    Instant firstRetry = Instant.parse(trackingOf("outage").getNextReadAt());
+    Instant firstRetry = Instant.parse(k8s.tracking("outage").getNextReadAt());
     k8s.clock.advance(Duration.ofSeconds(6));
-    await().atMost(TIMEOUT).untilAsserted(() -> assertThat(trackingOf("outage").getFailures()).isEqualTo(2));
-    assertThat(Duration.between(firstRetry, Instant.parse(trackingOf("outage").getNextReadAt())))
+    await().atMost(TIMEOUT).untilAsserted(() -> assertThat(k8s.tracking("outage").getFailures()).isEqualTo(2));
+    assertThat(Duration.between(firstRetry, Instant.parse(k8s.tracking("outage").getNextReadAt())))
         .isGreaterThanOrEqualTo(Duration.ofSeconds(10));
     assertThat(k8s.warnings("outage")).containsOnlyOnce("RegistryReadFailed");
     assertThat(k8s.deployments()).extracting(d -> d.getMetadata().getName()).containsExactly(v1);
@@ -202,7 +201,7 @@ class TrackingScenarioTest {
     assertThat(fetchEnv(v2)).containsEntry("MODELSHIP_MLFLOW_VERSION", "2");
     await().atMost(TIMEOUT).untilAsserted(() -> {
       assertThat(condition("outage").getStatus()).isEqualTo("True");
-      assertThat(trackingOf("outage").getFailures()).isZero();
+      assertThat(k8s.tracking("outage").getFailures()).isZero();
       assertThat(k8s.reasons("outage")).contains("RegistryReachable", "AliasMoved");
     });
   }
@@ -286,11 +285,6 @@ class TrackingScenarioTest {
         .filter(e -> e.getValue() != null)
         .forEach((EnvVar e) -> env.put(e.getName(), e.getValue()));
     return env;
-  }
-
-  private TrackingStatus trackingOf(String name) {
-    return Optional.ofNullable(k8s.status(name).getTracking())
-        .orElseThrow(() -> new AssertionError(name + " has no status.tracking yet"));
   }
 
   private io.fabric8.kubernetes.api.model.Condition condition(String name) {

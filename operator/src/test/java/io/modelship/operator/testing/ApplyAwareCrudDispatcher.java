@@ -1,6 +1,7 @@
 package io.modelship.operator.testing;
 
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.StatusBuilder;
 import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.fabric8.mockwebserver.dsl.HttpMethod;
@@ -34,8 +35,7 @@ public class ApplyAwareCrudDispatcher extends KubernetesCrudDispatcher {
     if (request.getPath().contains("dryRun=All")) {
       String body = request.getBody().readUtf8();
       if (refusedDryRun != null && body.contains(refusedDryRun)) {
-        return new MockResponse().setResponseCode(422).setBody("{\"kind\":\"Status\",\"apiVersion\":\"v1\","
-            + "\"status\":\"Failure\",\"reason\":\"Invalid\",\"code\":422,\"message\":\"" + refusal + "\"}");
+        return status(422, "Invalid", refusal);
       }
       // The object as the server would have stored it; nothing is stored.
       return new MockResponse().setResponseCode(200).setBody(body);
@@ -104,10 +104,11 @@ public class ApplyAwareCrudDispatcher extends KubernetesCrudDispatcher {
     return List.copyOf(failedWrites);
   }
 
-  private static MockResponse status(int code, String reason, String message) {
-    return new MockResponse().setResponseCode(code).setBody("{\"kind\":\"Status\",\"apiVersion\":\"v1\","
-        + "\"status\":\"Failure\",\"reason\":\"" + reason + "\",\"code\":" + code + ",\"message\":\"" + message
-        + "\"}");
+  /** A failure as the apiserver answers it: a v1 Status with its code, reason and message. */
+  protected static MockResponse status(int code, String reason, String message) {
+    var status = new StatusBuilder().withStatus("Failure").withCode(code).withReason(reason).withMessage(message).build();
+    return new MockResponse().setResponseCode(code).setHeader("Content-Type", "application/json")
+        .setBody(Serialization.asJson(status));
   }
 
   /** Every non-GET request so far that went through, as "METHOD path". */

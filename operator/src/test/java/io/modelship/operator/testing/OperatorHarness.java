@@ -215,6 +215,15 @@ public final class OperatorHarness implements AutoCloseable {
     return stable;
   }
 
+  /** The source tracking's status; an AssertionError while there is none. */
+  public io.modelship.operator.api.status.TrackingStatus tracking(String name) {
+    var tracking = status(name).getTracking();
+    if (tracking == null) {
+      throw new AssertionError(name + " has no status.tracking yet");
+    }
+    return tracking;
+  }
+
   /** Phase and the latest rollout's outcome, so that a failed wait says where the rollout went. */
   private static String summary(ModelDeploymentStatus status) {
     var history = status.getHistory();
