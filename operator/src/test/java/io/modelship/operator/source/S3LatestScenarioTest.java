@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.modelship.operator.api.ModelDeployment;
 import io.modelship.operator.api.spec.TrackingSpec;
 import io.modelship.operator.api.status.Phase;
 import io.modelship.operator.revision.PodContract;
@@ -54,6 +55,19 @@ class S3LatestScenarioTest {
     }
   }
 
+  /** iris following the highest version folder under s3://models/iris/ at {@code endpoint}, read every {@code interval}. */
+  private static ModelDeployment latestOfIris(String endpoint, String interval) {
+    var mdep = ModelDeployments.steps(ModelDeployments.s3("iris", "s3://models/iris/"), 100, null);
+    var s3 = mdep.getSpec().getModel().getSource().getS3();
+    s3.setVersion("latest");
+    s3.setEndpoint(endpoint);
+    s3.setCredentialsSecret("s3-creds");
+    var tracking = new TrackingSpec();
+    tracking.setInterval(interval);
+    mdep.getSpec().getModel().getSource().setTracking(tracking);
+    return mdep;
+  }
+
   private void put(String key) {
     s3.put(key, key.getBytes(java.nio.charset.StandardCharsets.UTF_8));
   }
@@ -63,15 +77,7 @@ class S3LatestScenarioTest {
     put("iris/2/model.onnx");
     put("iris/9/model.onnx");
     put("iris/README.txt"); // a file beside the versions is not a version
-    var mdep = ModelDeployments.steps(ModelDeployments.s3("iris", "s3://models/iris/"), 100, null);
-    var s3 = mdep.getSpec().getModel().getSource().getS3();
-    s3.setVersion("latest");
-    s3.setEndpoint(endpoint);
-    s3.setCredentialsSecret("s3-creds");
-    var tracking = new TrackingSpec();
-    tracking.setInterval("10s");
-    mdep.getSpec().getModel().getSource().setTracking(tracking);
-    k8s.create(mdep);
+    k8s.create(latestOfIris(endpoint, "10s"));
 
     String v9 = k8s.awaitOtherRevision("iris", "");
     assertThat(source(v9)).isEqualTo("s3://models/iris/9/");
@@ -104,15 +110,7 @@ class S3LatestScenarioTest {
   void anS3OutageKeepsTheStableVersionServingAndBacksItsReadsOff() throws Exception {
     put("iris/9/model.onnx");
     try (OutagePort relay = new OutagePort(URI.create(endpoint).getPort())) {
-      var mdep = ModelDeployments.steps(ModelDeployments.s3("iris", "s3://models/iris/"), 100, null);
-      var source = mdep.getSpec().getModel().getSource().getS3();
-      source.setVersion("latest");
-      source.setEndpoint(relay.endpoint());
-      source.setCredentialsSecret("s3-creds");
-      var tracking = new TrackingSpec();
-      tracking.setInterval("60s");
-      mdep.getSpec().getModel().getSource().setTracking(tracking);
-      k8s.create(mdep);
+      k8s.create(latestOfIris(relay.endpoint(), "60s"));
       String v9 = k8s.awaitOtherRevision("iris", "");
       k8s.autoReady(v9);
       await().atMost(TIMEOUT).until(() -> k8s.phase("iris") == Phase.Stable);
