@@ -9,6 +9,7 @@ import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.modelship.operator.api.status.Phase;
+import io.modelship.operator.rollout.PodSignals;
 import io.modelship.server.onnx.OnnxModels.Mlp;
 import java.time.Duration;
 import java.util.List;
@@ -43,10 +44,7 @@ class DisruptionBudgetE2eTest {
 
   private static List<Pod> servingPods() {
     return cluster.client().pods().inNamespace(NAMESPACE).withLabel("modelship.io/deployment", "iris").list()
-        .getItems().stream().filter(p -> p.getMetadata().getDeletionTimestamp() == null)
-        .filter(p -> p.getStatus() != null && p.getStatus().getConditions() != null && p.getStatus().getConditions()
-            .stream().anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus())))
-        .toList();
+        .getItems().stream().filter(PodSignals::ready).toList();
   }
 
   /**
