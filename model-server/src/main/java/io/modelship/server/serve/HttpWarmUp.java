@@ -75,8 +75,8 @@ final class HttpWarmUp {
         + "Content-Type: application/json\r\n"
         + "Content-Length: " + body.length + "\r\n"
         + HttpFrontEnd.WARM_UP_HEADER + ": " + token + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
-    long deadline = System.nanoTime() + BUDGET.toNanos();
     long started = System.nanoTime();
+    long deadline = started + BUDGET.toNanos();
     // Two halves, the same way: the second half's JIT activity says whether the first half compiled the path.
     int connections = Math.min(CONNECTIONS, requests);
     Phase first = phase(label, address, port, head, body, requests - requests / 2, connections, deadline);
