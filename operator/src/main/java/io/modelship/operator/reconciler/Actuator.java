@@ -104,8 +104,8 @@ final class Actuator {
 
     // A revision served in place lives in its host's pods: those are the objects to keep and to select.
     Set<String> podRevisions = new LinkedHashSet<>();
-    live.forEach(revision -> podRevisions.add(podRevision(revision, observed)));
-    onlyServing = onlyServing.map(revision -> podRevision(revision, observed));
+    live.forEach(revision -> podRevisions.add(podRevision(revision, decision, observed)));
+    onlyServing = onlyServing.map(revision -> podRevision(revision, decision, observed));
     for (String revision : podRevisions) {
       String name = Revision.objectName(mdep.getMetadata().getName(), revision);
       applier.apply(RevisionService.desired(mdep, revision), RevisionObserver.owned(context, Service.class, name),
@@ -123,7 +123,7 @@ final class Actuator {
     settings.gatewayApi().ifPresent(gateway -> {
       if (!weights.isEmpty()) {
         Map<String, Integer> podWeights = new LinkedHashMap<>();
-        weights.forEach((revision, weight) -> podWeights.merge(podRevision(revision, observed), weight, Integer::sum));
+        weights.forEach((revision, weight) -> podWeights.merge(podRevision(revision, decision, observed), weight, Integer::sum));
         applier.apply(TrafficRoute.desired(mdep, gateway, podWeights),
             RevisionObserver.owned(context, HTTPRoute.class, gateway.getHttpRoute()), context);
       }
@@ -131,7 +131,15 @@ final class Actuator {
     removeRevisionsNotIn(podRevisions, context, applier);
   }
 
-  private static String podRevision(String revision, Map<String, ObservedRevision> observed) {
+  /**
+   * The revision whose pods hold {@code revision}. For the canary the decision says so: the observation was made
+   * from the status before it, and a canary that has just left its host's pods (it does not fit beside the version
+   * they serve) would otherwise still map to the host, and its new Deployment be deleted in the pass that created it.
+   */
+  private static String podRevision(String revision, Transition decision, Map<String, ObservedRevision> observed) {
+    if (decision.canary != null && revision.equals(decision.canary.getRevision())) {
+      return decision.canary.getHost() != null ? decision.canary.getHost() : revision;
+    }
     return Optional.ofNullable(observed.get(revision)).map(ObservedRevision::podRevision).orElse(revision);
   }
 

@@ -118,11 +118,11 @@ public final class OperatorHarness implements AutoCloseable {
 
   /** The revision Deployment of a ModelDeployment other than {@code except}, once it exists. */
   public String awaitOtherRevision(String mdepName, String except) {
-    await().atMost(Duration.ofSeconds(20)).until(() -> deployments().stream()
+    // The name comes from the same list that showed it: listing again could miss it, as a pass may have removed it.
+    return await().atMost(Duration.ofSeconds(20)).until(() -> deployments().stream()
         .map(d -> d.getMetadata().getName())
-        .anyMatch(n -> n.startsWith(mdepName + "-") && !n.equals(except)));
-    return deployments().stream().map(d -> d.getMetadata().getName())
-        .filter(n -> n.startsWith(mdepName + "-") && !n.equals(except)).findFirst().orElseThrow();
+        .filter(n -> n.startsWith(mdepName + "-") && !n.equals(except)).findFirst(), java.util.Optional::isPresent)
+        .orElseThrow();
   }
 
   public static Path committedCrd() {
