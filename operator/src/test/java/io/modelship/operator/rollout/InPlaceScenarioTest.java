@@ -353,6 +353,8 @@ class InPlaceScenarioTest {
       assertThat(k8s.canary("iris").getHost()).as("a canary with pods of its own").isNull();
     });
     assertThat(k8s.warnings("iris")).contains("InPlaceDoesNotFit");
+    assertThat(k8s.dispatcher.writes()).as("the canary's Deployment is made once, never deleted and made again")
+        .noneMatch(w -> w.startsWith("DELETE ") && w.contains("/deployments/" + canary));
     assertThat(k8s.events("iris")).anySatisfy(e -> assertThat(e.getMessage())
         .contains("does not fit in place", "--memory-budget-mib"));
     await("the pods let go of the version that did not fit").atMost(TIMEOUT).untilAsserted(() -> {
