@@ -273,8 +273,8 @@ class InPlaceScenarioTest {
     client.start();
     try {
       passStep();
-      await().atMost(TIMEOUT).untilAsserted(() -> assertThat(k8s.canary("iris").getStep()).isEqualTo(1));
-      passStep();
+      // The 100 % step has no pause: once both pods take it the rollout is promoted, often before a poll could see
+      // the step itself, so only the outcome is awaited.
       await().atMost(TIMEOUT).untilAsserted(() -> {
         var status = status();
         assertThat(status.getPhase()).isEqualTo(Phase.Stable);
