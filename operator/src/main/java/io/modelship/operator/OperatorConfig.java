@@ -19,6 +19,8 @@ import java.util.stream.Collectors;
  * @param maxReconcileInterval every ModelDeployment is reconciled at least this often, event or not
  * @param modelServerPort where the operator reaches model-server pods' /admin (the pod contract's port; tests run
  *     servers on free ports)
+ * @param podLabels labels of the operator's own pods (MODELSHIP_OPERATOR_POD_LABELS, {@code k=v,k=v}, set by the
+ *     chart), so the NetworkPolicy of each ModelDeployment can let the operator in; empty outside a cluster
  */
 public record OperatorConfig(
     String modelServerImage,
@@ -32,7 +34,8 @@ public record OperatorConfig(
     Duration retryInitial,
     Duration retryMax,
     Duration maxReconcileInterval,
-    int modelServerPort) {
+    int modelServerPort,
+    Map<String, String> podLabels) {
 
   /**
    * What the build names the model-server image (Jib: {@code modelship/model-server:<project version>}, pushed
@@ -73,7 +76,24 @@ public record OperatorConfig(
         DEFAULT_RETRY_INITIAL,
         DEFAULT_RETRY_MAX,
         DEFAULT_MAX_RECONCILE_INTERVAL,
-        io.modelship.operator.revision.PodContract.HTTP_PORT);
+        io.modelship.operator.revision.PodContract.HTTP_PORT,
+        labels(env.getOrDefault("MODELSHIP_OPERATOR_POD_LABELS", "")));
+  }
+
+  /** {@code k=v,k=v} as a map; a malformed entry is refused at start-up, not guessed at. */
+  static Map<String, String> labels(String value) {
+    Map<String, String> labels = new java.util.LinkedHashMap<>();
+    for (String entry : value.split(",")) {
+      if (entry.isBlank()) {
+        continue;
+      }
+      int eq = entry.indexOf('=');
+      if (eq <= 0) {
+        throw new IllegalArgumentException("MODELSHIP_OPERATOR_POD_LABELS must be k=v,k=v, not '" + value + "'");
+      }
+      labels.put(entry.substring(0, eq).trim(), entry.substring(eq + 1).trim());
+    }
+    return Map.copyOf(labels);
   }
 
   private static int port(String value) {
@@ -94,25 +114,25 @@ public record OperatorConfig(
    */
   public OperatorConfig withPolling(Duration poll) {
     return new OperatorConfig(modelServerImage, watchNamespaces, healthPort, leaderElection, leaseNamespace,
-        leaseIdentity, poll, poll, retryInitial, retryMax, maxReconcileInterval, modelServerPort);
+        leaseIdentity, poll, poll, retryInitial, retryMax, maxReconcileInterval, modelServerPort, podLabels);
   }
 
   /** The same settings, retrying a failed reconciliation after {@code initial}, doubling up to {@code max}. */
   public OperatorConfig withRetry(Duration initial, Duration max) {
     return new OperatorConfig(modelServerImage, watchNamespaces, healthPort, leaderElection, leaseNamespace,
-        leaseIdentity, rolloutPoll, specRecheck, initial, max, maxReconcileInterval, modelServerPort);
+        leaseIdentity, rolloutPoll, specRecheck, initial, max, maxReconcileInterval, modelServerPort, podLabels);
   }
 
   /** The same settings, taking part in leader election through the Lease in {@code namespace} as {@code identity}. */
   public OperatorConfig withLeaderElection(String namespace, String identity) {
     return new OperatorConfig(modelServerImage, watchNamespaces, healthPort, true, namespace,
-        identity, rolloutPoll, specRecheck, retryInitial, retryMax, maxReconcileInterval, modelServerPort);
+        identity, rolloutPoll, specRecheck, retryInitial, retryMax, maxReconcileInterval, modelServerPort, podLabels);
   }
 
   /** The same settings, reaching model-server pods on {@code port} (tests run servers on free ports). */
   public OperatorConfig withModelServerPort(int port) {
     return new OperatorConfig(modelServerImage, watchNamespaces, healthPort, leaderElection, leaseNamespace,
-        leaseIdentity, rolloutPoll, specRecheck, retryInitial, retryMax, maxReconcileInterval, port);
+        leaseIdentity, rolloutPoll, specRecheck, retryInitial, retryMax, maxReconcileInterval, port, podLabels);
   }
 
   /** Settings for tests and tools: the default image, every namespace, no leader election. */

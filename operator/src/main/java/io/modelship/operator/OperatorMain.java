@@ -32,7 +32,8 @@ public final class OperatorMain {
               MODELSHIP_WATCH_NAMESPACES    comma-separated namespaces to watch (default: all)
               MODELSHIP_HEALTH_PORT         port of /healthz, /readyz and /metrics (default 8081)
               MODELSHIP_LEADER_ELECTION     true to run several replicas with one active (default false)
-              POD_NAMESPACE                 namespace of the leader-election Lease
+              POD_NAMESPACE                 namespace of the leader-election Lease, and of this operator's pods
+              MODELSHIP_OPERATOR_POD_LABELS k=v,k=v: this operator's pod labels, let in by the NetworkPolicies
               HOSTNAME                      this replica's name in the Lease (in a pod: the pod name)
               MODELSHIP_LOG_FORMAT          json for one JSON object per line (default text)"""
           .formatted(OperatorConfig.DEFAULT_MODEL_SERVER_IMAGE));

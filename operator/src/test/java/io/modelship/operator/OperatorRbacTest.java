@@ -144,6 +144,15 @@ class OperatorRbacTest {
       assertThat(k8s.client.configMaps().inNamespace(NAMESPACE).withName(stable).get()).isNull();
       assertThat(k8s.get("routed").getMetadata().getAnnotations()).doesNotContainKey("modelship.io/promote");
     });
+
+    // Its NetworkPolicy, turned off: deleted.
+    k8s.edit("routed", m -> {
+      var policy = new io.modelship.operator.api.spec.NetworkPolicySpec();
+      policy.setEnabled(false);
+      m.getSpec().setNetworkPolicy(policy);
+    });
+    await().atMost(TIMEOUT).untilAsserted(() -> assertThat(
+        k8s.client.network().v1().networkPolicies().inNamespace(NAMESPACE).withName("routed").get()).isNull());
   }
 
   private static void reportAnInvalidSpec(OperatorHarness k8s) {

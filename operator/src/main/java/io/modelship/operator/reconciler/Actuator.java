@@ -6,6 +6,7 @@ import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRoute;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
@@ -14,6 +15,7 @@ import io.modelship.operator.api.status.Phase;
 import io.modelship.operator.resources.Applier;
 import io.modelship.operator.resources.ClientService;
 import io.modelship.operator.resources.DisruptionBudget;
+import io.modelship.operator.resources.PodIngressPolicy;
 import io.modelship.operator.resources.RevisionDeployment;
 import io.modelship.operator.resources.RevisionPin;
 import io.modelship.operator.resources.RevisionService;
@@ -40,7 +42,7 @@ final class Actuator {
   private Actuator() {}
 
   static void act(ModelDeployment mdep, Context<ModelDeployment> context, Transition decision, Revision target,
-      RolloutSettings settings, Map<String, ObservedRevision> observed) {
+      RolloutSettings settings, Map<String, ObservedRevision> observed, PodIngressPolicy.Operator operator) {
     var applier = new Applier(context.getClient());
     int n = settings.replicas();
     String stableHash = decision.stable != null ? decision.stable.getRevision() : null;
@@ -120,6 +122,9 @@ final class Actuator {
         RevisionObserver.owned(context, Service.class, mdep.getMetadata().getName()), context);
     applier.apply(DisruptionBudget.desired(mdep),
         RevisionObserver.owned(context, PodDisruptionBudget.class, mdep.getMetadata().getName()), context);
+    Optional<NetworkPolicy> policy = RevisionObserver.owned(context, NetworkPolicy.class, mdep.getMetadata().getName());
+    PodIngressPolicy.desired(mdep, operator).ifPresentOrElse(desired -> applier.apply(desired, policy, context),
+        () -> policy.ifPresent(applier::delete));
     settings.gatewayApi().ifPresent(gateway -> {
       if (!weights.isEmpty()) {
         Map<String, Integer> podWeights = new LinkedHashMap<>();

@@ -7,7 +7,9 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
+import io.modelship.operator.resources.PodIngressPolicy;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRoute;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
@@ -80,6 +82,8 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment> {
   private final RegistryWriteBack writeBack = new RegistryWriteBack(registry);
   private final ShadowControl shadows;
   private final VersionPlacer placer;
+  /** Where the operator's own pods are, for the NetworkPolicy that must let it in. */
+  private final PodIngressPolicy.Operator operatorPeer;
   private final AtomicLong reconciliations = new AtomicLong();
   /** Whether the Gateway API's HTTPRoute kind existed when the informers started (so we can watch our routes). */
   private final AtomicBoolean gatewayApiInstalled = new AtomicBoolean();
@@ -92,6 +96,7 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment> {
     this.statuses = new StatusAggregator(clock);
     this.shadows = new ShadowControl(config.modelServerPort());
     this.placer = new VersionPlacer(new InPlaceControl(config.modelServerPort()));
+    this.operatorPeer = new PodIngressPolicy.Operator(config.leaseNamespace(), config.podLabels());
   }
 
   @Override
@@ -108,6 +113,7 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment> {
         ownedInformer(Service.class, context),
         ownedInformer(ConfigMap.class, context),
         ownedInformer(PodDisruptionBudget.class, context),
+        ownedInformer(NetworkPolicy.class, context),
         // Pods are owned by ReplicaSets, not by us: map them back through our label.
         new InformerEventSource<>(
             InformerEventSourceConfiguration.from(Pod.class, ModelDeployment.class)
@@ -209,7 +215,7 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment> {
     // 5. Act.
     try {
       shadows.ensureToken(client, pinned);
-      Actuator.act(pinned, context, decision, target, settings, observed);
+      Actuator.act(pinned, context, decision, target, settings, observed, operatorPeer);
     } catch (KubernetesClientException e) {
       Optional<String> refused = AdmissionCheck.describe(e);
       if (refused.isEmpty()) {

@@ -202,6 +202,53 @@ class ModelDeploymentScenarioTest {
   }
 
   @Test
+  void aNetworkPolicyLetsInOnlyClientsAndTheModelsOwnPodsAndGoesWhenTurnedOff() {
+    k8s.create(ModelDeployments.s3("fenced", "s3://models/fenced/1/"));
+    String revision = awaitSingleRevisionDeployment("fenced").getMetadata().getName();
+    var own = new io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPeerBuilder().withNewPodSelector()
+        .addToMatchLabels("modelship.io/deployment", "fenced").endPodSelector().build();
+    await().atMost(TIMEOUT).untilAsserted(() -> {
+      var policy = policy("fenced");
+      assertThat(policy).as("the NetworkPolicy").isNotNull();
+      // Every revision's pods, the canary's too, on the model server's port only.
+      assertThat(policy.getSpec().getPodSelector().getMatchLabels())
+          .containsExactlyEntriesOf(Map.of("modelship.io/deployment", "fenced"));
+      assertThat(policy.getSpec().getPolicyTypes()).containsExactly("Ingress");
+      assertThat(policy.getSpec().getIngress()).singleElement().satisfies(rule -> {
+        assertThat(rule.getPorts()).singleElement().satisfies(port -> assertThat(port.getPort().getIntVal()).isEqualTo(8080));
+        // By default: the namespace's pods, labelled clients anywhere, and the model's own pods (shadow mirroring).
+        assertThat(rule.getFrom()).hasSize(3).contains(own);
+        assertThat(rule.getFrom().get(0).getPodSelector().getMatchLabels()).isNullOrEmpty();
+        assertThat(rule.getFrom().get(0).getNamespaceSelector()).isNull();
+        assertThat(rule.getFrom().get(1).getPodSelector().getMatchLabels())
+            .containsExactlyEntriesOf(Map.of("modelship.io/client", "true"));
+      });
+      assertThat(policy.getMetadata().getOwnerReferences()).singleElement()
+          .satisfies(owner -> assertThat(owner.getName()).isEqualTo("fenced"));
+    });
+
+    // Clients named in the spec replace the defaults; the model's own pods stay let in.
+    var payments = new io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPeerBuilder().withNewNamespaceSelector()
+        .addToMatchLabels("team", "payments").endNamespaceSelector().build();
+    k8s.edit("fenced", m -> {
+      var spec = new io.modelship.operator.api.spec.NetworkPolicySpec();
+      spec.setFrom(List.of(payments));
+      m.getSpec().setNetworkPolicy(spec);
+    });
+    await().atMost(TIMEOUT).untilAsserted(() -> assertThat(policy("fenced").getSpec().getIngress().get(0).getFrom())
+        .containsExactly(payments, own));
+
+    k8s.edit("fenced", m -> m.getSpec().getNetworkPolicy().setEnabled(false));
+    await().atMost(TIMEOUT).untilAsserted(() -> assertThat(policy("fenced")).as("the NetworkPolicy").isNull());
+    assertThat(k8s.deployments()).as("who may connect shapes no pod: no new revision")
+        .extracting(d -> d.getMetadata().getName()).containsExactly(revision);
+  }
+
+  private io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy policy(String name) {
+    return k8s.client.network().v1().networkPolicies().inNamespace(NAMESPACE).withName(name).get();
+  }
+
+  @Test
   void aReconcileThatChangesNothingWritesNothing() {
     k8s.create(ModelDeployments.s3("quiet", "s3://models/quiet/1/"));
     String name = awaitSingleRevisionDeployment("quiet").getMetadata().getName();

@@ -29,7 +29,12 @@ public class ModelDeploymentSpec {
   @JsonPropertyDescription("How a new revision replaces the stable one: traffic steps, health gates, deadlines.")
   private RolloutSpec rollout;
 
+  @JsonPropertyDescription("Who may reach the model-server pods: a NetworkPolicy kept by the operator, on by default.")
+  private NetworkPolicySpec networkPolicy;
+
   public RolloutSpec getRollout() { return rollout; }
+  public NetworkPolicySpec getNetworkPolicy() { return networkPolicy; }
+  public void setNetworkPolicy(NetworkPolicySpec networkPolicy) { this.networkPolicy = networkPolicy; }
   public void setRollout(RolloutSpec rollout) { this.rollout = rollout; }
   public ModelSpec getModel() { return model; }
   public void setModel(ModelSpec model) { this.model = model; }
