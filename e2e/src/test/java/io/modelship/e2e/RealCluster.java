@@ -34,6 +34,8 @@ public final class RealCluster implements ExtensionContext.Store.CloseableResour
   private static final Duration UP_WITHIN = Duration.ofMinutes(45);
   private static RealCluster instance;
   private static String unavailable;
+  /** What this cluster serves, in its progress lines: the test tier, or the demo (the README's run command). */
+  private static volatile String label = "e2e";
 
   final Path root = Path.of(System.getProperty("modelship.root", "..")).toAbsolutePath().normalize();
   final Map<String, String> env;
@@ -46,6 +48,8 @@ public final class RealCluster implements ExtensionContext.Store.CloseableResour
    */
   final String imageTag = version + "-e2e" + System.currentTimeMillis() / 1000;
   private final Thread teardownOnExit = new Thread(this::down, "cluster-down-on-exit");
+  /** Left up when this process ends (MODELSHIP_E2E_KEEP=1, or the demo's --keep), for a look with kubectl. */
+  private final boolean keep;
   private boolean closed;
 
   /** JUnit: every end-to-end test class is extended with this; the first one starts the cluster. */
@@ -99,10 +103,22 @@ public final class RealCluster implements ExtensionContext.Store.CloseableResour
     return false;
   }
 
+  /**
+   * The cluster for the demo (the README's run command), started here rather than by JUnit; with {@code keep} it
+   * stays up when the demo ends. Check {@link #unavailableReason()} first.
+   */
+  static synchronized RealCluster startForDemo(boolean keep) throws IOException, InterruptedException {
+    label = "demo";
+    if (instance == null) {
+      instance = new RealCluster(keep);
+    }
+    return instance;
+  }
+
   private static synchronized RealCluster start() {
     if (instance == null) {
       try {
-        instance = new RealCluster();
+        instance = new RealCluster("1".equals(System.getenv("MODELSHIP_E2E_KEEP")));
       } catch (IOException | InterruptedException e) {
         throw new IllegalStateException("the one-node cluster did not come up: " + e.getMessage(), e);
       }
@@ -110,7 +126,8 @@ public final class RealCluster implements ExtensionContext.Store.CloseableResour
     return instance;
   }
 
-  private RealCluster() throws IOException, InterruptedException {
+  private RealCluster(boolean keep) throws IOException, InterruptedException {
+    this.keep = keep;
     Runtime.getRuntime().addShutdownHook(teardownOnExit);
     long started = System.nanoTime();
     progress("bringing up the one-node cluster (the first run builds Kubernetes from source: about 15 minutes)");
@@ -291,9 +308,9 @@ public final class RealCluster implements ExtensionContext.Store.CloseableResour
       return;
     }
     closed = true;
-    if ("1".equals(System.getenv("MODELSHIP_E2E_KEEP"))) {
-      progress("MODELSHIP_E2E_KEEP=1: the cluster stays up; KUBECONFIG=" + env.get("KUBECONFIG")
-          + "; cluster/down.sh tears it down");
+    if (keep) {
+      progress("the cluster stays up: KUBECONFIG=" + (env == null ? "(not up)" : env.get("KUBECONFIG"))
+          + "; cluster/down.sh tears it down and restores the host");
       return;
     }
     progress("tearing the cluster down (cluster/down.sh)");
@@ -308,7 +325,7 @@ public final class RealCluster implements ExtensionContext.Store.CloseableResour
   }
 
   static void progress(String message) {
-    System.out.println("[e2e] " + message);
+    System.out.println("[" + label + "] " + message);
   }
 
   /** Runs a command with its output shown line by line (the cluster's first build is long: it says how far). */

@@ -11,7 +11,7 @@ import java.util.NavigableMap;
  * bucket the rank falls in, the lowest bucket starting at 0, and a rank in the +Inf bucket answered with the
  * highest finite bound (the true value is only known to be above it). Pure arithmetic, no state.
  */
-final class Histograms {
+public final class Histograms {
   private Histograms() {}
 
   /**
@@ -19,7 +19,7 @@ final class Histograms {
    * @param cumulative upper bound → cumulative count; must include the +Inf bucket
    * @return the estimate, or NaN when there is nothing to estimate from (no +Inf bucket, no observations)
    */
-  static double quantile(double q, NavigableMap<Double, Double> cumulative) {
+  public static double quantile(double q, NavigableMap<Double, Double> cumulative) {
     if (Double.isNaN(q) || cumulative.size() < 2 || cumulative.lastKey() != Double.POSITIVE_INFINITY) {
       return Double.NaN;
     }
