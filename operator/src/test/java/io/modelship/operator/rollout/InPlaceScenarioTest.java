@@ -171,6 +171,46 @@ class InPlaceScenarioTest {
         : secret.getStringData().get(AdminToken.KEY);
   }
 
+  /**
+   * One client sending infer requests one after another to the first pod's address until stopped, counting answers
+   * by the model version that gave them, and keeping every failure.
+   */
+  private final class Client {
+    final Map<String, AtomicInteger> answeredBy = new ConcurrentHashMap<>();
+    final List<String> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+    private final AtomicBoolean stopped = new AtomicBoolean();
+    private final Thread thread = new Thread(this::send, "client");
+
+    Client() {
+      thread.start();
+    }
+
+    private void send() {
+      while (!stopped.get()) {
+        try {
+          HttpResponse<String> answer = http.send(HttpRequest.newBuilder(
+              URI.create("http://127.0.0.1:" + port + "/v2/models/iris/infer"))
+              .POST(HttpRequest.BodyPublishers.ofString(BODY)).build(), HttpResponse.BodyHandlers.ofString());
+          if (answer.statusCode() != 200) {
+            failures.add(answer.statusCode() + " " + answer.body());
+          } else {
+            answeredBy.computeIfAbsent(JSON.readTree(answer.body()).path("model_version").asText(),
+                k -> new AtomicInteger()).incrementAndGet();
+          }
+        } catch (IOException e) {
+          failures.add(e.toString());
+        } catch (InterruptedException e) {
+          return;
+        }
+      }
+    }
+
+    void stop() throws InterruptedException {
+      stopped.set(true);
+      thread.join(10_000);
+    }
+  }
+
   /** Waits until the step is reached, then moves the clock past its pause. */
   private void passStep() {
     await().atMost(TIMEOUT).untilAsserted(() -> {
@@ -248,29 +288,9 @@ class InPlaceScenarioTest {
     k8s.restart();
 
     // Clients see no failure while versions come and go.
-    AtomicBoolean stop = new AtomicBoolean();
-    Map<String, AtomicInteger> answeredBy = new ConcurrentHashMap<>();
-    List<String> failures = java.util.Collections.synchronizedList(new ArrayList<>());
-    Thread client = new Thread(() -> {
-      while (!stop.get()) {
-        try {
-          HttpResponse<String> answer = http.send(HttpRequest.newBuilder(
-              URI.create("http://127.0.0.1:" + port + "/v2/models/iris/infer"))
-              .POST(HttpRequest.BodyPublishers.ofString(BODY)).build(), HttpResponse.BodyHandlers.ofString());
-          if (answer.statusCode() != 200) {
-            failures.add(answer.statusCode() + " " + answer.body());
-          } else {
-            answeredBy.computeIfAbsent(JSON.readTree(answer.body()).path("model_version").asText(),
-                k -> new AtomicInteger()).incrementAndGet();
-          }
-        } catch (IOException e) {
-          failures.add(e.toString());
-        } catch (InterruptedException e) {
-          return;
-        }
-      }
-    });
-    client.start();
+    Client client = new Client();
+    Map<String, AtomicInteger> answeredBy = client.answeredBy;
+    List<String> failures = client.failures;
     try {
       passStep();
       // The 100 % step has no pause: once both pods take it the rollout is promoted, often before a poll could see
@@ -288,8 +308,7 @@ class InPlaceScenarioTest {
         assertThat(held(versions("127.0.0.2"))).containsExactly(v2 + ":READY");
       });
     } finally {
-      stop.set(true);
-      client.join(10_000);
+      client.stop();
     }
     assertThat(failures).as("client-visible failures").isEmpty();
     assertThat(answeredBy).containsKeys(hostRevision, v2);
@@ -329,6 +348,47 @@ class InPlaceScenarioTest {
     });
     assertThat(k8s.deployments()).extracting(d -> d.getMetadata().getName()).containsExactly(host);
     assertThat(restarted.ready()).isTrue();
+  }
+
+  @Test
+  void anArtifactSwappedInS3DuringTheRolloutIsNeverLoadedAndTheServingVersionAnswersOn() throws Exception {
+    // The spec names v7 by its digest; by the time the pods fetch it, the object holds other bytes: a valid model,
+    // the worst case (it would load and answer, wrongly). The digest must keep it out of every pod.
+    byte[] v7 = OnnxModels.mlp(new Mlp(4, 16, 1, 3, 87));
+    String digest = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(v7));
+    put("iris/7/model.onnx", OnnxModels.mlp(new Mlp(4, 16, 1, 3, 88)));
+    String hostRevision = stableOnV1(m -> {});
+
+    Client client = new Client();
+    Map<String, AtomicInteger> answeredBy = client.answeredBy;
+    List<String> failures = client.failures;
+    try {
+      k8s.edit("iris", m -> {
+        m.getSpec().getModel().getSource().getS3().setUri("s3://models/iris/7/model.onnx");
+        m.getSpec().getModel().setSha256(digest);
+      });
+      await().atMost(TIMEOUT).untilAsserted(() -> {
+        var status = status();
+        assertThat(status.getPhase()).isEqualTo(Phase.Degraded);
+        assertThat(status.getHistory()).first().satisfies(h -> {
+          assertThat(h.getOutcome()).isEqualTo(Outcome.RolledBack);
+          assertThat(h.getReason()).startsWith("FetchFailed").contains("digest mismatch", "expected sha256 " + digest);
+        });
+        assertThat(k8s.stable("iris").getRevision()).isEqualTo(hostRevision);
+      });
+      await("the refused version is in no pod").atMost(TIMEOUT).untilAsserted(() -> {
+        assertThat(held(versions("127.0.0.1"))).containsExactly(hostRevision + ":READY");
+        assertThat(held(versions("127.0.0.2"))).containsExactly(hostRevision + ":READY");
+      });
+      int before = answeredBy.getOrDefault(hostRevision, new AtomicInteger()).get();
+      await("v1 answers on").atMost(TIMEOUT).untilAsserted(() ->
+          assertThat(answeredBy.get(hostRevision).get()).isGreaterThan(before + 10));
+    } finally {
+      client.stop();
+    }
+    assertThat(failures).as("client-visible failures").isEmpty();
+    assertThat(answeredBy).as("who answered").containsOnlyKeys(hostRevision);
+    assertThat(k8s.warnings("iris")).contains("RollingBack");
   }
 
   @Test
