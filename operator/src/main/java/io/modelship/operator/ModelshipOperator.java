@@ -93,6 +93,7 @@ public final class ModelshipOperator implements AutoCloseable {
           }
           o.withRetry(retry(config));
           o.withReconciliationMaxInterval(config.maxReconcileInterval());
+          o.withItemStore(io.modelship.operator.reconciler.LeanCache.store());
           tuning.accept(o);
         });
     readiness = new Readiness(new Readiness.Health() {

@@ -118,6 +118,7 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment> {
         new InformerEventSource<>(
             InformerEventSourceConfiguration.from(Pod.class, ModelDeployment.class)
                 .withLabelSelector(Labels.MANAGED_SELECTOR)
+                .withItemStore(LeanCache.store())
                 .withSecondaryToPrimaryMapper(
                     pod -> {
                       String owner = pod.getMetadata().getLabels().get(LABEL_DEPLOYMENT);
@@ -144,6 +145,7 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment> {
     return new InformerEventSource<>(
         InformerEventSourceConfiguration.from(type, ModelDeployment.class)
             .withLabelSelector(Labels.MANAGED_SELECTOR)
+            .withItemStore(LeanCache.store())
             .build(),
         context);
   }
