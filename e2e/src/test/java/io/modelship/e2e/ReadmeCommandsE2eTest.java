@@ -209,7 +209,7 @@ class ReadmeCommandsE2eTest {
   private String run(String command) throws Exception {
     String filled = serverPort == 0 ? command : command.replace("localhost:8080", "localhost:" + serverPort);
     boolean follows = filled.matches(".*\\s-w(\\s.*)?$");
-    Process process = shell(follows ? "timeout 4 " + filled : filled).redirectErrorStream(true).start();
+    Process process = shell(follows ? "timeout 8 " + filled : filled).redirectErrorStream(true).start();
     String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     if (!process.waitFor(2, TimeUnit.MINUTES)) {
       process.destroyForcibly();
