@@ -23,8 +23,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * The story a user lives, on a real cluster with real traffic through the client Service: v1 becomes stable,
- * v2 rolls out step by step and is promoted on passing gates, and a broken v3 is rolled back by its gate while v2
- * keeps serving.
+ * v2 rolls out step by step and is promoted on passing gates, a broken v3 is rolled back by its gate while v2
+ * keeps serving, and a v4 whose bytes in S3 are not the ones its digest names never loads.
  */
 @ExtendWith({RealCluster.Extension.class, Diagnostics.class})
 class RolloutE2eTest {
@@ -104,6 +104,30 @@ class RolloutE2eTest {
           .untilAsserted(() -> assertThat(traffic.answered(v2Revision)).isGreaterThan(answeredBefore + 20));
       RealCluster.progress("v3 rolled back; answers: " + traffic.answers());
       assertThat(traffic.answers()).containsKey("500");
+
+      // v4: the spec pins the digest of the artifact meant to be there, and S3 holds other bytes (a swapped or
+      // corrupted upload). The canary's fetch refuses them before anything loads; the rollout goes back at once.
+      String v4 = store.putMlp("iris/4", new Mlp(4, 16, 1, 3, 4));
+      String meant = "ab".repeat(32);
+      long failuresBeforeV4 = traffic.failures();
+      edit(m -> {
+        m.getSpec().getModel().getSource().getS3().setUri(v4);
+        m.getSpec().getModel().setSha256(meant);
+      });
+      await("v4 refused by its digest").atMost(Duration.ofMinutes(3)).untilAsserted(() -> {
+        assertThat(status().getPhase()).isEqualTo(Phase.Degraded);
+        assertThat(status().getHistory()).first().satisfies(h -> {
+          assertThat(h.getOutcome()).isEqualTo(Outcome.RolledBack);
+          assertThat(h.getReason()).startsWith("FetchFailed").contains("digest mismatch", meant);
+        });
+      });
+      assertThat(iris().stable().getRevision()).isEqualTo(v2Revision);
+      long answeredBeforeV4 = traffic.answered(v2Revision);
+      await("v2 serves on after v4").atMost(Duration.ofSeconds(30))
+          .untilAsserted(() -> assertThat(traffic.answered(v2Revision)).isGreaterThan(answeredBeforeV4 + 20));
+      assertThat(traffic.failures() - failuresBeforeV4).as("client-visible failures while v4 was refused: %s",
+          traffic.failureSamples()).isZero();
+      RealCluster.progress("v4 refused by its digest: " + status().getHistory().get(0).getReason());
     }
   }
 
