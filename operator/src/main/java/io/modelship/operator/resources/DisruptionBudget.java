@@ -21,12 +21,7 @@ public final class DisruptionBudget {
 
   public static PodDisruptionBudget desired(ModelDeployment mdep) {
     return new PodDisruptionBudgetBuilder()
-        .withNewMetadata()
-        .withName(mdep.getMetadata().getName())
-        .withNamespace(mdep.getMetadata().getNamespace())
-        .withLabels(Labels.forDeployment(mdep))
-        .withOwnerReferences(Labels.ownerReference(mdep))
-        .endMetadata()
+        .withMetadata(Labels.owned(mdep, mdep.getMetadata().getName(), Labels.forDeployment(mdep)))
         .withNewSpec()
         .withMaxUnavailable(new IntOrString(MAX_UNAVAILABLE))
         .withNewSelector()

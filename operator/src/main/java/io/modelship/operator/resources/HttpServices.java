@@ -13,12 +13,7 @@ final class HttpServices {
 
   static Service clusterIp(ModelDeployment mdep, String name, Map<String, String> labels, Map<String, String> selector) {
     return new ServiceBuilder()
-        .withNewMetadata()
-        .withName(name)
-        .withNamespace(mdep.getMetadata().getNamespace())
-        .withLabels(labels)
-        .withOwnerReferences(Labels.ownerReference(mdep))
-        .endMetadata()
+        .withMetadata(Labels.owned(mdep, name, labels))
         .withNewSpec()
         .withType("ClusterIP")
         .withSelector(selector)

@@ -46,6 +46,20 @@ public final class Labels {
     return Map.of(LABEL_DEPLOYMENT, mdep.getMetadata().getName(), LABEL_REVISION, revision);
   }
 
+  /**
+   * The metadata of an object the operator keeps for a ModelDeployment: in its namespace, with {@code labels}, owned
+   * by it (so it goes with it).
+   */
+  public static io.fabric8.kubernetes.api.model.ObjectMeta owned(ModelDeployment mdep, String name,
+      Map<String, String> labels) {
+    return new io.fabric8.kubernetes.api.model.ObjectMetaBuilder()
+        .withName(name)
+        .withNamespace(mdep.getMetadata().getNamespace())
+        .withLabels(labels)
+        .withOwnerReferences(ownerReference(mdep))
+        .build();
+  }
+
   /** Controller owner reference: garbage collection removes owned objects with their ModelDeployment. */
   public static OwnerReference ownerReference(ModelDeployment mdep) {
     return new OwnerReferenceBuilder()

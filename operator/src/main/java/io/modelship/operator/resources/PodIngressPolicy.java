@@ -60,12 +60,7 @@ public final class PodIngressPolicy {
           .withPodSelector(new LabelSelectorBuilder().withMatchLabels(operator.podLabels()).build()).build());
     }
     return Optional.of(new NetworkPolicyBuilder()
-        .withNewMetadata()
-        .withName(mdep.getMetadata().getName())
-        .withNamespace(mdep.getMetadata().getNamespace())
-        .withLabels(Labels.forDeployment(mdep))
-        .withOwnerReferences(Labels.ownerReference(mdep))
-        .endMetadata()
+        .withMetadata(Labels.owned(mdep, mdep.getMetadata().getName(), Labels.forDeployment(mdep)))
         .withNewSpec()
         .withNewPodSelector().withMatchLabels(Labels.deploymentSelector(mdep)).endPodSelector()
         .withPolicyTypes("Ingress")
