@@ -255,29 +255,37 @@ public final class RealCluster implements ExtensionContext.Store.CloseableResour
   }
 
   /**
-   * SIGKILL to the main process of a pod, from the host, as a node loss or an OOM kill would end it: no shutdown
-   * hook, no Lease given back. The process is found by the HOSTNAME in its environment, which is the pod's name.
+   * The java processes of a pod on this host, found by the HOSTNAME in their environment, which is the pod's name
+   * (the node is this machine: every container runs here).
    */
-  public void sigkill(String pod) throws IOException, InterruptedException {
-    List<Long> killed = new ArrayList<>();
+  public List<Long> javaProcessesOf(String pod) throws IOException {
+    List<Long> pids = new ArrayList<>();
     try (var procs = Files.list(Path.of("/proc"))) {
       for (Path proc : procs.filter(p -> p.getFileName().toString().matches("\\d+")).toList()) {
         try {
           String environ = Files.readString(proc.resolve("environ"), StandardCharsets.ISO_8859_1);
           String cmdline = Files.readString(proc.resolve("cmdline"), StandardCharsets.ISO_8859_1);
           if (environ.contains("\0HOSTNAME=" + pod + "\0") && cmdline.contains("java")) {
-            long pid = Long.parseLong(proc.getFileName().toString());
-            ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
-            killed.add(pid);
+            pids.add(Long.parseLong(proc.getFileName().toString()));
           }
         } catch (IOException e) {
           // a process that ended meanwhile, or one we may not read
         }
       }
     }
+    return pids;
+  }
+
+  /**
+   * SIGKILL to the main process of a pod, from the host, as a node loss or an OOM kill would end it: no shutdown
+   * hook, no Lease given back.
+   */
+  public void sigkill(String pod) throws IOException, InterruptedException {
+    List<Long> killed = javaProcessesOf(pod);
     if (killed.isEmpty()) {
       throw new IllegalStateException("no java process of pod " + pod + " found on this host");
     }
+    killed.forEach(pid -> ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly));
     progress("SIGKILL to pod " + pod + " (pid " + killed + ")");
   }
 

@@ -211,18 +211,9 @@ class ScaleBench {
   private static long operatorPid(RealCluster cluster) throws IOException {
     String pod = cluster.client().pods().inNamespace(RealCluster.OPERATOR_NAMESPACE)
         .withLabel("app.kubernetes.io/name", "modelship-operator").list().getItems().get(0).getMetadata().getName();
-    try (var procs = Files.list(Path.of("/proc"))) {
-      for (Path proc : procs.filter(p -> p.getFileName().toString().matches("\\d+")).toList()) {
-        try {
-          String environ = Files.readString(proc.resolve("environ"), StandardCharsets.ISO_8859_1);
-          String cmdline = Files.readString(proc.resolve("cmdline"), StandardCharsets.ISO_8859_1);
-          if (environ.contains("\0HOSTNAME=" + pod + "\0") && cmdline.contains("java")) {
-            return Long.parseLong(proc.getFileName().toString());
-          }
-        } catch (IOException e) {
-          // a process that ended meanwhile
-        }
-      }
+    List<Long> pids = cluster.javaProcessesOf(pod);
+    if (!pids.isEmpty()) {
+      return pids.get(0);
     }
     throw new IllegalStateException("no java process of the operator pod " + pod + " on this host");
   }
