@@ -28,8 +28,8 @@ class RolloutPictureTest {
       samples.add(new Sample(t, t >= 20 && t < 40 ? "v2" : null, t >= 20 && t < 40 ? 50 : null,
           t >= 20 && t < 40 ? 33 : null, rates));
     }
-    List<Mark> marks = List.of(new Mark(20, "v2", "step", "10 %"), new Mark(40, "v2", "Promoted", "v2 Promoted"),
-        new Mark(45, "v3", "RolledBack", "v3 RolledBack <5xx & co>"));
+    List<Mark> marks = List.of(new Mark(20, "step", "10 %"), new Mark(40, "Promoted", "v2 Promoted"),
+        new Mark(45, "RolledBack", "v3 RolledBack <5xx & co>"));
 
     String svg = RolloutPicture.svg("a <rollout>", samples, marks, List.of("v1", "v2", "v3"));
 

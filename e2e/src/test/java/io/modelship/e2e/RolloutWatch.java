@@ -45,7 +45,7 @@ final class RolloutWatch implements AutoCloseable {
   record Sample(double t, String canary, Integer stepWeight, Integer weight, Map<String, Rates> byVersion) {}
 
   /** A moment worth marking on the picture: a step reached, a promotion, a rollback. */
-  record Mark(double t, String version, String kind, String label) {}
+  record Mark(double t, String kind, String label) {}
 
   /** How a version's rollout went: when each step was reached, and how it ended. */
   static final class Story {
@@ -57,7 +57,6 @@ final class RolloutWatch implements AutoCloseable {
     Double endedAt;
     String outcome;
     String reason;
-    double served;
     double serverErrors;
 
     Story(String version) {
@@ -208,7 +207,7 @@ final class RolloutWatch implements AutoCloseable {
           story.reason = entry.getReason();
           story.endedAt = t;
           say("%s: %s (%s)".formatted(version, entry.getOutcome(), entry.getReason()));
-          marks.add(new Mark(t, version, String.valueOf(entry.getOutcome()), version + " " + entry.getOutcome()));
+          marks.add(new Mark(t, String.valueOf(entry.getOutcome()), version + " " + entry.getOutcome()));
         }
       }
     }
@@ -219,7 +218,7 @@ final class RolloutWatch implements AutoCloseable {
       story.startedAt = t;
       say("%s: canary %s started beside %s".formatted(canaryName, canary.getRevision(),
           status.getStable() == null ? "nothing" : nameOf(status.getStable().getRevision())));
-      marks.add(new Mark(t, canaryName, "start", canaryName + " starts"));
+      marks.add(new Mark(t, "start", canaryName + " starts"));
       lastStep = null;
       lastVerdicts.clear();
     }
@@ -235,7 +234,7 @@ final class RolloutWatch implements AutoCloseable {
       story.stepWeight.put(lastStep, asked);
       say("%s: step %d/%d reached: %s %% asked, %s %% observed".formatted(canaryName, lastStep + 1, count, asked,
           canary.getWeight()));
-      marks.add(new Mark(t, canaryName, "step", asked + " %"));
+      marks.add(new Mark(t, "step", asked + " %"));
     }
     if (canary != null) {
       for (GateResultStatus gate : canary.getAnalysis() == null ? List.<GateResultStatus>of() : canary.getAnalysis()) {
@@ -319,7 +318,6 @@ final class RolloutWatch implements AutoCloseable {
       synchronized (this) {
         Story story = stories.get(version);
         if (story != null) {
-          story.served += sums[0];
           story.serverErrors += sums[1];
         }
       }
