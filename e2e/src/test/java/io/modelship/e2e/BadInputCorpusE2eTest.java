@@ -31,6 +31,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The bad-input corpus (src/test/resources/bad-input, one malformed or hostile ModelDeployment per file, with its
@@ -48,8 +49,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class BadInputCorpusE2eTest {
   private static final String NAMESPACE = "e2e-bad-input";
-  private static RealCluster cluster;
-  private static ModelStore store;
+
+  @RegisterExtension
+  static final TestNamespace ns = new TestNamespace(NAMESPACE);
   private static Map<String, String> steadyPods;
   private static final AtomicInteger refused = new AtomicInteger();
   private static final AtomicInteger reported = new AtomicInteger();
@@ -89,10 +91,8 @@ class BadInputCorpusE2eTest {
 
   @BeforeAll
   static void namespace() throws Exception {
-    cluster = RealCluster.get();
-    store = ModelStore.inFreshNamespace(cluster, NAMESPACE);
     for (Case c : corpus()) {
-      c.secret().ifPresent(secret -> cluster.client().resource(new SecretBuilder().withNewMetadata().withName(secret)
+      c.secret().ifPresent(secret -> ns.cluster().client().resource(new SecretBuilder().withNewMetadata().withName(secret)
           .withNamespace(NAMESPACE).endMetadata().addToStringData("AWS_ACCESS_KEY_ID", "only-half").build())
           .serverSideApply());
     }
@@ -102,17 +102,14 @@ class BadInputCorpusE2eTest {
   static void cleanUp() throws Exception {
     RealCluster.progress("bad-input corpus: %d refused by the API server, %d reported by the operator"
         .formatted(refused.get(), reported.get()));
-    if (store != null) {
-      store.close();
-    }
   }
 
   private static Mdeps steady() {
-    return new Mdeps(cluster, NAMESPACE, "steady");
+    return new Mdeps(ns.cluster(), NAMESPACE, "steady");
   }
 
   private static Map<String, String> pods() {
-    return cluster.client().pods().inNamespace(NAMESPACE).withLabel("modelship.io/deployment", "steady").list()
+    return ns.cluster().client().pods().inNamespace(NAMESPACE).withLabel("modelship.io/deployment", "steady").list()
         .getItems().stream().collect(Collectors.toMap(p -> p.getMetadata().getName(), p -> p.getMetadata().getUid()
             + " restarts=" + p.getStatus().getContainerStatuses().stream().mapToInt(s -> s.getRestartCount()).sum()));
   }
@@ -120,14 +117,14 @@ class BadInputCorpusE2eTest {
   private static String apply(String yaml) throws Exception {
     Path file = Files.createTempFile("mdep", ".yaml");
     Files.writeString(file, yaml);
-    return cluster.kubectl("apply", "-f", file.toString());
+    return ns.cluster().kubectl("apply", "-f", file.toString());
   }
 
   @Test
   @Order(1)
   void aModelDeploymentServesBesideThem() throws Exception {
-    String v1 = store.putMlp("steady/1", new Mlp(4, 16, 1, 3, 31));
-    cluster.client().resource(Specs.s3(NAMESPACE, "steady", store, v1, 1)).create();
+    String v1 = ns.store().putMlp("steady/1", new Mlp(4, 16, 1, 3, 31));
+    ns.cluster().client().resource(Specs.s3(NAMESPACE, "steady", ns.store(), v1, 1)).create();
     await("steady serves").atMost(Duration.ofMinutes(3)).untilAsserted(() -> {
       assertThat(steady().phase()).isEqualTo(Phase.Stable);
       assertThat(steady().stable().getReadyReplicas()).isEqualTo(1);
@@ -145,7 +142,7 @@ class BadInputCorpusE2eTest {
           for (String message : c.messages()) {
             thrown.hasMessageContaining(message);
           }
-          assertThat(cluster.client().resources(ModelDeployment.class).inNamespace(NAMESPACE).withName(c.objectName())
+          assertThat(ns.cluster().client().resources(ModelDeployment.class).inNamespace(NAMESPACE).withName(c.objectName())
               .get()).as("nothing was stored").isNull();
           refused.incrementAndGet();
         }));
@@ -159,7 +156,7 @@ class BadInputCorpusE2eTest {
           assertThat(apply(c.manifest())).contains("created");
           String name = c.objectName();
           await(name).atMost(Duration.ofMinutes(1)).untilAsserted(() -> {
-            var status = new Mdeps(cluster, NAMESPACE, name).status();
+            var status = new Mdeps(ns.cluster(), NAMESPACE, name).status();
             var ready = status.getConditions().stream().filter(k -> k.getType().equals("Ready")).findFirst();
             assertThat(ready).hasValueSatisfying(k -> {
               assertThat(k.getStatus()).isEqualTo("False");
@@ -168,11 +165,11 @@ class BadInputCorpusE2eTest {
                 assertThat(k.getMessage()).contains(message);
               }
             });
-            assertThat(cluster.client().v1().events().inNamespace(NAMESPACE).list().getItems())
+            assertThat(ns.cluster().client().v1().events().inNamespace(NAMESPACE).list().getItems())
                 .filteredOn(e -> name.equals(e.getInvolvedObject().getName()) && "Warning".equals(e.getType()))
                 .extracting(Event::getReason).contains(c.reason().orElseThrow());
           });
-          assertThat(cluster.client().apps().deployments().inNamespace(NAMESPACE).list().getItems())
+          assertThat(ns.cluster().client().apps().deployments().inNamespace(NAMESPACE).list().getItems())
               .as("nothing deployed").noneMatch(d -> d.getMetadata().getName().startsWith(name + "-"));
           reported.incrementAndGet();
         }));

@@ -4,10 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The README's run command, played in the end-to-end tier: the story a user lives, on the real cluster with real
@@ -19,26 +18,14 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith({RealCluster.Extension.class, Diagnostics.class})
 class DemoE2eTest {
   private static final String NAMESPACE = "e2e-demo";
-  private static RealCluster cluster;
-  private static ModelStore store;
 
-  @BeforeAll
-  static void namespace() throws Exception {
-    cluster = RealCluster.get();
-    store = ModelStore.inFreshNamespace(cluster, NAMESPACE);
-  }
-
-  @AfterAll
-  static void cleanUp() throws Exception {
-    if (store != null) {
-      store.close();
-    }
-  }
+  @RegisterExtension
+  static final TestNamespace ns = new TestNamespace(NAMESPACE);
 
   @Test
   void v1BecomesStableV2IsPromotedStepByStepAndABrokenV3IsRolledBack() throws Exception {
     Path out = Path.of("target", "demo");
-    DemoStory.Result result = new DemoStory(cluster, store, NAMESPACE, System.out).play(out);
+    DemoStory.Result result = new DemoStory(ns.cluster(), ns.store(), NAMESPACE, System.out).play(out);
 
     assertThat(result.problems()).as("what did not go as the story says").isEmpty();
     assertThat(result.kubectlTable().lines().findFirst().orElseThrow().split("\\s+"))
@@ -72,8 +59,8 @@ class DemoE2eTest {
   /** The script itself, as the README gives it: with --help it builds the classpath, starts the JVM and explains. */
   @Test
   void theRunCommandExplainsItself() throws Exception {
-    Process help = new ProcessBuilder(cluster.root.resolve("e2e/demo.sh").toString(), "--help")
-        .directory(cluster.root.toFile()).redirectErrorStream(true).start();
+    Process help = new ProcessBuilder(ns.cluster().root.resolve("e2e/demo.sh").toString(), "--help")
+        .directory(ns.cluster().root.toFile()).redirectErrorStream(true).start();
     String output = new String(help.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
     assertThat(help.waitFor()).as(output).isZero();
     assertThat(output).contains("Usage: e2e/demo.sh [--keep] [--out DIR] [--help]").contains("--keep", "Exit status");

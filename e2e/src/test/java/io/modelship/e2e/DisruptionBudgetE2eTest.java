@@ -13,10 +13,9 @@ import io.modelship.operator.rollout.PodSignals;
 import io.modelship.server.onnx.OnnxModels.Mlp;
 import java.time.Duration;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A node drain as Kubernetes does it, through the Eviction API, against the PodDisruptionBudget the operator gives
@@ -26,24 +25,12 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith({RealCluster.Extension.class, Diagnostics.class})
 class DisruptionBudgetE2eTest {
   private static final String NAMESPACE = "e2e-drain";
-  private static RealCluster cluster;
-  private static ModelStore store;
 
-  @BeforeAll
-  static void namespace() throws Exception {
-    cluster = RealCluster.get();
-    store = ModelStore.inFreshNamespace(cluster, NAMESPACE);
-  }
-
-  @AfterAll
-  static void cleanUp() throws Exception {
-    if (store != null) {
-      store.close();
-    }
-  }
+  @RegisterExtension
+  static final TestNamespace ns = new TestNamespace(NAMESPACE);
 
   private static List<Pod> servingPods() {
-    return cluster.client().pods().inNamespace(NAMESPACE).withLabel("modelship.io/deployment", "iris").list()
+    return ns.cluster().client().pods().inNamespace(NAMESPACE).withLabel("modelship.io/deployment", "iris").list()
         .getItems().stream().filter(PodSignals::ready).toList();
   }
 
@@ -52,7 +39,7 @@ class DisruptionBudgetE2eTest {
    * refuses it (429). The test's usual client would retry a 429 until the budget allows it; this one asks once.
    */
   private static boolean evict(Pod pod) {
-    var once = new ConfigBuilder(cluster.client().getConfiguration()).withRequestRetryBackoffLimit(0).build();
+    var once = new ConfigBuilder(ns.cluster().client().getConfiguration()).withRequestRetryBackoffLimit(0).build();
     try (KubernetesClient client = new KubernetesClientBuilder().withConfig(once).build()) {
       return client.pods().inNamespace(NAMESPACE).withName(pod.getMetadata().getName())
           .evict(new EvictionBuilder().withNewMetadata().withName(pod.getMetadata().getName())
@@ -61,16 +48,16 @@ class DisruptionBudgetE2eTest {
   }
 
   private static int disruptionsAllowed() {
-    var budget = cluster.client().policy().v1().podDisruptionBudget().inNamespace(NAMESPACE).withName("iris").get();
+    var budget = ns.cluster().client().policy().v1().podDisruptionBudget().inNamespace(NAMESPACE).withName("iris").get();
     return budget == null || budget.getStatus() == null || budget.getStatus().getDisruptionsAllowed() == null ? 0
         : budget.getStatus().getDisruptionsAllowed();
   }
 
   @Test
   void aDrainEvictsOnePodAtATimeAndClientsSeeNoFailure() throws Exception {
-    String v1 = store.putMlp("drain/1", new Mlp(4, 16, 1, 3, 51));
-    cluster.client().resource(Specs.s3(NAMESPACE, "iris", store, v1, 2)).create();
-    var iris = new Mdeps(cluster, NAMESPACE, "iris");
+    String v1 = ns.store().putMlp("drain/1", new Mlp(4, 16, 1, 3, 51));
+    ns.cluster().client().resource(Specs.s3(NAMESPACE, "iris", ns.store(), v1, 2)).create();
+    var iris = new Mdeps(ns.cluster(), NAMESPACE, "iris");
     await("v1 stable").atMost(Duration.ofMinutes(3)).untilAsserted(() -> {
       assertThat(iris.phase()).isEqualTo(Phase.Stable);
       assertThat(iris.stable().getReadyReplicas()).isEqualTo(2);

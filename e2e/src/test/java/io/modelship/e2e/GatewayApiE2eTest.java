@@ -19,6 +19,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The gatewayAPI traffic mode against the real Gateway API CRD (from its Go module): the operator owns an
@@ -30,17 +31,16 @@ class GatewayApiE2eTest {
   /** The Gateway API release whose CRDs are installed; v1.7 needs a newer Go than this toolchain. */
   static final String GATEWAY_API_VERSION = "v1.6.3";
   private static final String NAMESPACE = "e2e-gateway";
-  private static RealCluster cluster;
-  private static ModelStore store;
+
+  @RegisterExtension
+  static final TestNamespace ns = new TestNamespace(NAMESPACE);
 
   @BeforeAll
   static void gatewayApi() throws Exception {
-    cluster = RealCluster.get();
-    store = ModelStore.inFreshNamespace(cluster, NAMESPACE);
-    cluster.kubectl("apply", "--server-side", "-f", crd("gateway.networking.k8s.io_httproutes.yaml").toString());
+    ns.cluster().kubectl("apply", "--server-side", "-f", crd("gateway.networking.k8s.io_httproutes.yaml").toString());
     // The operator looks for the HTTPRoute kind when it starts.
-    cluster.kubectl("rollout", "restart", "deployment", "-n", RealCluster.OPERATOR_NAMESPACE);
-    cluster.kubectl("rollout", "status", "deployment", "-n", RealCluster.OPERATOR_NAMESPACE, "--timeout=3m");
+    ns.cluster().kubectl("rollout", "restart", "deployment", "-n", RealCluster.OPERATOR_NAMESPACE);
+    ns.cluster().kubectl("rollout", "status", "deployment", "-n", RealCluster.OPERATOR_NAMESPACE, "--timeout=3m");
   }
 
   /** A CRD file of the Gateway API module, downloaded into Go's module cache. */
@@ -56,9 +56,9 @@ class GatewayApiE2eTest {
 
   @Test
   void theRoutesWeightsFollowTheStepsExactly() throws Exception {
-    String v1 = store.putMlp("routed/1", new Mlp(4, 16, 1, 3, 31));
-    String v2 = store.putMlp("routed/2", new Mlp(4, 16, 1, 3, 32));
-    var spec = Specs.steps(Specs.s3(NAMESPACE, "routed", store, v1, 2), 10, "5s", 50, "5s", 100, null);
+    String v1 = ns.store().putMlp("routed/1", new Mlp(4, 16, 1, 3, 31));
+    String v2 = ns.store().putMlp("routed/2", new Mlp(4, 16, 1, 3, 32));
+    var spec = Specs.steps(Specs.s3(NAMESPACE, "routed", ns.store(), v1, 2), 10, "5s", 50, "5s", 100, null);
     var gateway = new TrafficSpec.GatewayApiTraffic();
     gateway.setHttpRoute("routed");
     var parent = new TrafficSpec.ParentRef();
@@ -68,8 +68,8 @@ class GatewayApiE2eTest {
     trafficSpec.setGatewayAPI(gateway);
     Specs.rollout(spec).setTraffic(trafficSpec);
     Specs.errorRateGate(spec, "2s", 5, 0.05);
-    cluster.client().resource(spec).create();
-    var mdep = new Mdeps(cluster, NAMESPACE, "routed");
+    ns.cluster().client().resource(spec).create();
+    var mdep = new Mdeps(ns.cluster(), NAMESPACE, "routed");
     await("v1 stable").atMost(Duration.ofMinutes(3)).untilAsserted(() -> assertThat(mdep.phase()).isEqualTo(Phase.Stable));
     String stable = "routed-" + mdep.stable().getRevision();
     assertThat(weights()).containsExactly(Map.entry(stable, 100));
@@ -96,7 +96,7 @@ class GatewayApiE2eTest {
   }
 
   private static Map<String, Integer> weights() {
-    HTTPRoute route = cluster.client().resources(HTTPRoute.class).inNamespace(NAMESPACE).withName("routed").get();
+    HTTPRoute route = ns.cluster().client().resources(HTTPRoute.class).inNamespace(NAMESPACE).withName("routed").get();
     if (route == null) {
       throw new AssertionError("no HTTPRoute yet");
     }

@@ -13,6 +13,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * GPUs with real scheduling: the node's nvidia.com/gpu capacity is faked (cluster/gpu.sh), so the scheduler counts
@@ -22,22 +23,18 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith({RealCluster.Extension.class, Diagnostics.class})
 class GpuE2eTest {
   private static final String NAMESPACE = "e2e-gpu";
-  private static RealCluster cluster;
-  private static ModelStore store;
+
+  @RegisterExtension
+  static final TestNamespace ns = new TestNamespace(NAMESPACE);
 
   @BeforeAll
   static void namespace() throws Exception {
-    cluster = RealCluster.get();
-    store = ModelStore.inFreshNamespace(cluster, NAMESPACE);
-    cluster.gpus(0);
+    ns.cluster().gpus(0);
   }
 
   @AfterAll
   static void cleanUp() throws Exception {
-    cluster.gpus(0);
-    if (store != null) {
-      store.close();
-    }
+    ns.cluster().gpus(0);
   }
 
   private static ResourcesSpec oneGpu() {
@@ -50,14 +47,14 @@ class GpuE2eTest {
 
   @Test
   void aRevisionWaitsForGpuCapacityThenServesAndSwapModeRollsOutWithinTheBudget() throws Exception {
-    String v1 = store.putMlp("gpu/1", new Mlp(4, 16, 1, 3, 11));
-    String v2 = store.putMlp("gpu/2", new Mlp(4, 16, 1, 3, 12));
-    var mdep = Specs.errorRateGate(Specs.steps(Specs.s3(NAMESPACE, "gpu", store, v1, 2), 50, "5s", 100, null),
+    String v1 = ns.store().putMlp("gpu/1", new Mlp(4, 16, 1, 3, 11));
+    String v2 = ns.store().putMlp("gpu/2", new Mlp(4, 16, 1, 3, 12));
+    var mdep = Specs.errorRateGate(Specs.steps(Specs.s3(NAMESPACE, "gpu", ns.store(), v1, 2), 50, "5s", 100, null),
         "2s", 10, 0.05);
     mdep.getSpec().setResources(oneGpu());
     Specs.rollout(mdep).setSurge(0);
-    cluster.client().resource(mdep).create();
-    var gpu = new Mdeps(cluster, NAMESPACE, "gpu");
+    ns.cluster().client().resource(mdep).create();
+    var gpu = new Mdeps(ns.cluster(), NAMESPACE, "gpu");
 
     // No GPU on the node yet: the pods are unschedulable, which is waiting, not failing.
     await("waiting for capacity").atMost(Duration.ofMinutes(1)).untilAsserted(() -> {
@@ -67,7 +64,7 @@ class GpuE2eTest {
     });
 
     // Exactly the budget the spec asks for: two GPUs.
-    cluster.gpus(2);
+    ns.cluster().gpus(2);
     await("stable once GPUs appear").atMost(Duration.ofMinutes(2)).untilAsserted(() -> {
       assertThat(gpu.phase()).isEqualTo(Phase.Stable);
       assertThat(gpu.stable().getReadyReplicas()).isEqualTo(2);
@@ -89,7 +86,7 @@ class GpuE2eTest {
   }
 
   private static long unschedulableEvents() {
-    return cluster.client().v1().events().inNamespace(NAMESPACE).list().getItems().stream()
+    return ns.cluster().client().v1().events().inNamespace(NAMESPACE).list().getItems().stream()
         .filter(e -> "FailedScheduling".equals(e.getReason()))
         .mapToLong(e -> e.getCount() == null ? 1 : e.getCount()).sum();
   }

@@ -14,10 +14,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The kubectl plugin (kubectl-plugin/kubectl-modelship) as a user runs it: found by kubectl on the PATH, talking to
@@ -28,26 +28,18 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith({RealCluster.Extension.class, Diagnostics.class})
 class KubectlPluginE2eTest {
   private static final String NAMESPACE = "e2e-plugin";
-  private static RealCluster cluster;
-  private static ModelStore store;
+
+  @RegisterExtension
+  static final TestNamespace ns = new TestNamespace(NAMESPACE);
   private static Path bin;
 
   @BeforeAll
   static void setUp() throws Exception {
-    cluster = RealCluster.get();
-    store = ModelStore.inFreshNamespace(cluster, NAMESPACE);
     // A user's PATH: kubectl, and the plugin beside it.
     bin = Files.createTempDirectory("plugin-path");
-    Files.createSymbolicLink(bin.resolve("kubectl"), Path.of(cluster.kubectlBinary()));
+    Files.createSymbolicLink(bin.resolve("kubectl"), Path.of(ns.cluster().kubectlBinary()));
     Files.createSymbolicLink(bin.resolve("kubectl-modelship"),
         Path.of("..", "kubectl-plugin", "kubectl-modelship").toAbsolutePath().normalize());
-  }
-
-  @AfterAll
-  static void cleanUp() throws Exception {
-    if (store != null) {
-      store.close();
-    }
   }
 
   /** What a shell prints for {@code kubectl modelship <args>}; the exit code first. */
@@ -56,7 +48,7 @@ class KubectlPluginE2eTest {
     command.addAll(List.of(args));
     ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
     builder.environment().put("PATH", bin + ":" + System.getenv("PATH"));
-    builder.environment().put("KUBECONFIG", cluster.kubeconfig());
+    builder.environment().put("KUBECONFIG", ns.cluster().kubeconfig());
     Process process = builder.start();
     String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     if (!process.waitFor(60, TimeUnit.SECONDS)) {
@@ -79,14 +71,14 @@ class KubectlPluginE2eTest {
     assertThat(plugin("bogus").get(0)).isEqualTo("2");
     assertThat(ok("completion", "bash")).contains("complete -F _kubectl_modelship kubectl-modelship");
 
-    String v1 = store.putMlp("plugin/1", new Mlp(4, 16, 1, 3, 51));
-    String v2 = store.putMlp("plugin/2", new Mlp(4, 16, 1, 3, 52));
+    String v1 = ns.store().putMlp("plugin/1", new Mlp(4, 16, 1, 3, 51));
+    String v2 = ns.store().putMlp("plugin/2", new Mlp(4, 16, 1, 3, 52));
     // A healthy v3 too: aborting is the user's call here, not a gate's.
-    String v3 = store.putMlp("plugin/3", new Mlp(4, 16, 1, 3, 53));
-    var spec = Specs.errorRateGate(Specs.steps(Specs.s3(NAMESPACE, "iris", store, v1, 2), 50, "10m", 100, null),
+    String v3 = ns.store().putMlp("plugin/3", new Mlp(4, 16, 1, 3, 53));
+    var spec = Specs.errorRateGate(Specs.steps(Specs.s3(NAMESPACE, "iris", ns.store(), v1, 2), 50, "10m", 100, null),
         "2s", 10, 0.05);
-    cluster.client().resource(spec).create();
-    var iris = new Mdeps(cluster, NAMESPACE, "iris");
+    ns.cluster().client().resource(spec).create();
+    var iris = new Mdeps(ns.cluster(), NAMESPACE, "iris");
     await("v1 stable").atMost(Duration.ofMinutes(3)).untilAsserted(() -> assertThat(iris.phase()).isEqualTo(Phase.Stable));
     String overview = ok("status", "-n", NAMESPACE);
     RealCluster.progress("kubectl modelship status:\n" + overview);
@@ -132,7 +124,7 @@ class KubectlPluginE2eTest {
     ProcessBuilder builder = new ProcessBuilder(bin.resolve("kubectl").toString(), "modelship", "status", "-A", "-w")
         .redirectErrorStream(true);
     builder.environment().put("PATH", bin + ":" + System.getenv("PATH"));
-    builder.environment().put("KUBECONFIG", cluster.kubeconfig());
+    builder.environment().put("KUBECONFIG", ns.cluster().kubeconfig());
     Path out = Files.createTempFile("watch", ".txt");
     Process watch = builder.redirectOutput(out.toFile()).start();
     try {

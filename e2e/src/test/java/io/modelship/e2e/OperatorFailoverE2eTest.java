@@ -15,6 +15,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The operator itself failing: two replicas under the chart's leader election, the leader killed in the middle of
@@ -25,31 +26,27 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class OperatorFailoverE2eTest {
   private static final String NAMESPACE = "e2e-failover";
   private static final String LEASE = "modelship-operator";
-  private static RealCluster cluster;
-  private static ModelStore store;
+
+  @RegisterExtension
+  static final TestNamespace ns = new TestNamespace(NAMESPACE);
 
   @BeforeAll
   static void twoOperators() throws Exception {
-    cluster = RealCluster.get();
-    store = ModelStore.inFreshNamespace(cluster, NAMESPACE);
-    cluster.installChart("--set", "replicas=2");
+    ns.cluster().installChart("--set", "replicas=2");
   }
 
   @AfterAll
   static void oneOperator() throws Exception {
-    cluster.installChart();
-    if (store != null) {
-      store.close();
-    }
+    ns.cluster().installChart();
   }
 
   @Test
   void theStandbyTakesOverMidRolloutAndFinishesIt() throws Exception {
-    String v1 = store.putMlp("failover/1", new Mlp(4, 16, 1, 3, 21));
-    String v2 = store.putMlp("failover/2", new Mlp(4, 16, 1, 3, 22));
-    cluster.client().resource(Specs.errorRateGate(Specs.steps(Specs.s3(NAMESPACE, "failover", store, v1, 2),
+    String v1 = ns.store().putMlp("failover/1", new Mlp(4, 16, 1, 3, 21));
+    String v2 = ns.store().putMlp("failover/2", new Mlp(4, 16, 1, 3, 22));
+    ns.cluster().client().resource(Specs.errorRateGate(Specs.steps(Specs.s3(NAMESPACE, "failover", ns.store(), v1, 2),
         50, "20s", 100, null), "2s", 10, 0.05)).create();
-    var mdep = new Mdeps(cluster, NAMESPACE, "failover");
+    var mdep = new Mdeps(ns.cluster(), NAMESPACE, "failover");
     await("v1 stable").atMost(Duration.ofMinutes(3)).untilAsserted(() -> assertThat(mdep.phase()).isEqualTo(Phase.Stable));
     String leader = holder();
     String leaderPod = leader.substring(0, leader.lastIndexOf('_'));
@@ -62,7 +59,7 @@ class OperatorFailoverE2eTest {
       List<String> revisions = mdep.revisionDeployments();
 
       Instant killed = Instant.now();
-      cluster.sigkill(leaderPod);
+      ns.cluster().sigkill(leaderPod);
 
       // The Lease lasts 15 s: a leader killed without a word is replaced once it has run out.
       await("the standby holds the Lease").atMost(Duration.ofSeconds(60))
@@ -82,7 +79,7 @@ class OperatorFailoverE2eTest {
   }
 
   private static String holder() {
-    Lease lease = cluster.client().resources(Lease.class).inNamespace(RealCluster.OPERATOR_NAMESPACE).withName(LEASE).get();
+    Lease lease = ns.cluster().client().resources(Lease.class).inNamespace(RealCluster.OPERATOR_NAMESPACE).withName(LEASE).get();
     if (lease == null || lease.getSpec().getHolderIdentity() == null) {
       throw new AssertionError("nobody holds the Lease yet");
     }
@@ -90,7 +87,7 @@ class OperatorFailoverE2eTest {
   }
 
   private static List<String> operatorPods() {
-    return cluster.client().pods().inNamespace(RealCluster.OPERATOR_NAMESPACE).list().getItems().stream()
+    return ns.cluster().client().pods().inNamespace(RealCluster.OPERATOR_NAMESPACE).list().getItems().stream()
         .filter(p -> p.getMetadata().getDeletionTimestamp() == null)
         .map(Pod::getMetadata).map(m -> m.getName()).toList();
   }

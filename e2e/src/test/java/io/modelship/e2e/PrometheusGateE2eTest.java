@@ -18,6 +18,7 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The prometheus gate against a real Prometheus (Debian's package) that scrapes the model-server pods through
@@ -32,20 +33,19 @@ class PrometheusGateE2eTest {
   private static final String ERROR_RATIO = "(sum(rate(modelship_inference_requests_total{namespace=\"$namespace\","
       + "revision=\"$canary\",outcome=\"server_error\"}[10s])) or vector(0))"
       + " / sum(rate(modelship_inference_requests_total{namespace=\"$namespace\",revision=\"$canary\"}[10s]))";
-  private static RealCluster cluster;
-  private static ModelStore store;
+
+  @RegisterExtension
+  static final TestNamespace ns = new TestNamespace(NAMESPACE);
   private static PrometheusServer prometheus;
 
   @BeforeAll
   static void prometheusOnTheNode() throws Exception {
-    cluster = RealCluster.get();
     Assumptions.assumeTrue(PrometheusServer.installed(), () -> {
       String why = PrometheusServer.BINARY + " is missing (cluster/deps.sh installs Debian's prometheus package)";
       RealCluster.progress("PrometheusGateE2eTest skipped: " + why);
       return why;
     });
-    store = ModelStore.inFreshNamespace(cluster, NAMESPACE);
-    prometheus = PrometheusServer.start(cluster);
+    prometheus = PrometheusServer.start(ns.cluster());
   }
 
   @AfterAll
@@ -53,17 +53,14 @@ class PrometheusGateE2eTest {
     if (prometheus != null) {
       prometheus.close();
     }
-    if (store != null) {
-      store.close();
-    }
   }
 
   @Test
   void aHealthyVersionPassesOnPrometheusValuesAndAFailingOneIsRolledBack() throws Exception {
-    String v1 = store.putMlp("prom/1", new Mlp(4, 16, 1, 3, 41));
-    String v2 = store.putMlp("prom/2", new Mlp(4, 16, 1, 3, 42));
-    String v3 = store.putFailing("prom/3");
-    var mdep = Specs.steps(Specs.s3(NAMESPACE, "iris", store, v1, 2), 50, "10s", 100, null);
+    String v1 = ns.store().putMlp("prom/1", new Mlp(4, 16, 1, 3, 41));
+    String v2 = ns.store().putMlp("prom/2", new Mlp(4, 16, 1, 3, 42));
+    String v3 = ns.store().putFailing("prom/3");
+    var mdep = Specs.steps(Specs.s3(NAMESPACE, "iris", ns.store(), v1, 2), 50, "10s", 100, null);
     var analysis = new AnalysisSpec();
     analysis.setInterval("2s");
     var gate = new GateSpec();
@@ -74,8 +71,8 @@ class PrometheusGateE2eTest {
     gate.setPrometheus(query);
     analysis.setGates(List.of(gate));
     Specs.rollout(mdep).setAnalysis(analysis);
-    cluster.client().resource(mdep).create();
-    var iris = new Mdeps(cluster, NAMESPACE, "iris");
+    ns.cluster().client().resource(mdep).create();
+    var iris = new Mdeps(ns.cluster(), NAMESPACE, "iris");
     await("v1 stable").atMost(Duration.ofMinutes(3)).untilAsserted(() -> {
       assertThat(iris.phase()).isEqualTo(Phase.Stable);
       assertThat(iris.stable().getReadyReplicas()).isEqualTo(2);

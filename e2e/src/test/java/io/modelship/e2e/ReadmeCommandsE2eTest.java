@@ -16,10 +16,10 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import io.modelship.server.onnx.OnnxModels;
 import io.modelship.server.onnx.OnnxModels.Mlp;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Every command in the README's shell blocks, as written: those a user types against a cluster or a checkout are
@@ -47,24 +47,15 @@ class ReadmeCommandsE2eTest {
         "RealCluster.installChart (helm upgrade --install), with this cluster's registry in place of registry.example.com");
   }
 
-  private static RealCluster cluster;
-  private static ModelStore store;
+  @RegisterExtension
+  static final TestNamespace ns = new TestNamespace(NAMESPACE);
   private static Path bin;
 
   @BeforeAll
   static void namespace() throws Exception {
-    cluster = RealCluster.get();
-    store = ModelStore.inFreshNamespace(cluster, NAMESPACE);
     // kubectl as the README types it: the cluster's kubectl first on PATH, KUBECONFIG set.
     bin = Files.createTempDirectory("readme-bin");
-    Files.createSymbolicLink(bin.resolve("kubectl"), Path.of(cluster.kubectlBinary()));
-  }
-
-  @AfterAll
-  static void cleanUp() throws Exception {
-    if (store != null) {
-      store.close();
-    }
+    Files.createSymbolicLink(bin.resolve("kubectl"), Path.of(ns.cluster().kubectlBinary()));
   }
 
   /** The README's commands, one per line, comments and blank lines left out, in the order they appear. */
@@ -88,11 +79,11 @@ class ReadmeCommandsE2eTest {
 
   @Test
   void everyCommandInTheReadmeWorksAsWritten() throws Exception {
-    List<String> commands = readmeCommands(cluster.root.resolve("README.md"));
+    List<String> commands = readmeCommands(ns.cluster().root.resolve("README.md"));
     assertThat(commands).as("commands in the README").hasSizeGreaterThan(15);
     // What the commands act on, as the README's examples have them.
-    cluster.kubectl("apply", "-f", cluster.root.resolve("examples/mlflow-alias.yaml").toString());
-    cluster.client().resource(Specs.s3(NAMESPACE, "iris", store, store.putMlp("iris/1", new Mlp(4, 16, 1, 3, 5)), 1))
+    ns.cluster().kubectl("apply", "-f", ns.cluster().root.resolve("examples/mlflow-alias.yaml").toString());
+    ns.cluster().client().resource(Specs.s3(NAMESPACE, "iris", ns.store(), ns.store().putMlp("iris/1", new Mlp(4, 16, 1, 3, 5)), 1))
         .create();
 
     Map<String, String> ran = new LinkedHashMap<>();
@@ -221,9 +212,9 @@ class ReadmeCommandsE2eTest {
   }
 
   private ProcessBuilder shell(String command) {
-    ProcessBuilder builder = new ProcessBuilder("bash", "-c", command).directory(cluster.root.toFile());
-    builder.environment().put("KUBECONFIG", cluster.kubeconfig());
-    builder.environment().put("PATH", bin + ":" + cluster.root.resolve("kubectl-plugin") + ":"
+    ProcessBuilder builder = new ProcessBuilder("bash", "-c", command).directory(ns.cluster().root.toFile());
+    builder.environment().put("KUBECONFIG", ns.cluster().kubeconfig());
+    builder.environment().put("PATH", bin + ":" + ns.cluster().root.resolve("kubectl-plugin") + ":"
         + System.getenv().getOrDefault("PATH", "/usr/bin:/bin"));
     return builder;
   }

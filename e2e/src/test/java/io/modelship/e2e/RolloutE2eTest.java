@@ -16,10 +16,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The story a user lives, on a real cluster with real traffic through the client Service: v1 becomes stable,
@@ -29,43 +28,31 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith({RealCluster.Extension.class, Diagnostics.class})
 class RolloutE2eTest {
   private static final String NAMESPACE = "e2e-rollout";
-  private static RealCluster cluster;
-  private static ModelStore store;
 
-  @BeforeAll
-  static void namespace() throws Exception {
-    cluster = RealCluster.get();
-    store = ModelStore.inFreshNamespace(cluster, NAMESPACE);
-  }
-
-  @AfterAll
-  static void cleanUp() throws Exception {
-    if (store != null) {
-      store.close();
-    }
-  }
+  @RegisterExtension
+  static final TestNamespace ns = new TestNamespace(NAMESPACE);
 
   @Test
   void v1BecomesStableV2IsPromotedStepByStepAndABrokenV3IsRolledBack() throws Exception {
-    String v1 = store.putMlp("iris/1", new Mlp(4, 16, 1, 3, 1));
-    String v2 = store.putMlp("iris/2", new Mlp(4, 16, 1, 3, 2));
-    String v3 = store.putFailing("iris/3");
-    var mdep = Specs.errorRateGate(Specs.steps(Specs.s3(NAMESPACE, "iris", store, v1, 2),
+    String v1 = ns.store().putMlp("iris/1", new Mlp(4, 16, 1, 3, 1));
+    String v2 = ns.store().putMlp("iris/2", new Mlp(4, 16, 1, 3, 2));
+    String v3 = ns.store().putFailing("iris/3");
+    var mdep = Specs.errorRateGate(Specs.steps(Specs.s3(NAMESPACE, "iris", ns.store(), v1, 2),
         10, "10s", 50, "10s", 100, null), "2s", 10, 0.05);
-    cluster.client().resource(mdep).create();
+    ns.cluster().client().resource(mdep).create();
 
     await("v1 stable").atMost(Duration.ofMinutes(3)).untilAsserted(() -> {
       assertThat(status().getPhase()).isEqualTo(Phase.Stable);
       assertThat(iris().stable().getReadyReplicas()).isEqualTo(2);
     });
     String v1Revision = iris().stable().getRevision();
-    String table = cluster.kubectl("get", "mdep", "-n", NAMESPACE);
+    String table = ns.cluster().kubectl("get", "mdep", "-n", NAMESPACE);
     RealCluster.progress("kubectl get mdep:\n" + table);
     assertThat(table.lines().findFirst().orElseThrow().split("\\s+"))
         .containsExactly("NAME", "PHASE", "STABLE", "CANARY", "WEIGHT", "READY", "REPLICAS", "AGE");
     assertThat(table).contains("iris", "Stable", v1Revision, "True");
 
-    String clusterIp = cluster.client().services().inNamespace(NAMESPACE).withName("iris").get().getSpec().getClusterIP();
+    String clusterIp = ns.cluster().client().services().inNamespace(NAMESPACE).withName("iris").get().getSpec().getClusterIP();
     try (Traffic traffic = new Traffic(clusterIp, "iris", Traffic.IRIS_BODY, 20, 16);
         Watched watched = new Watched()) {
       await("traffic answered by v1").atMost(Duration.ofMinutes(1))
@@ -107,7 +94,7 @@ class RolloutE2eTest {
 
       // v4: the spec pins the digest of the artifact meant to be there, and S3 holds other bytes (a swapped or
       // corrupted upload). The canary's fetch refuses them before anything loads; the rollout goes back at once.
-      String v4 = store.putMlp("iris/4", new Mlp(4, 16, 1, 3, 4));
+      String v4 = ns.store().putMlp("iris/4", new Mlp(4, 16, 1, 3, 4));
       String meant = "ab".repeat(32);
       long failuresBeforeV4 = traffic.failures();
       edit(m -> {
@@ -132,7 +119,7 @@ class RolloutE2eTest {
   }
 
   private static Mdeps iris() {
-    return new Mdeps(cluster, NAMESPACE, "iris");
+    return new Mdeps(ns.cluster(), NAMESPACE, "iris");
   }
 
   private static ModelDeploymentStatus status() {
@@ -144,7 +131,7 @@ class RolloutE2eTest {
   }
 
   private static List<Event> events() {
-    return cluster.client().v1().events().inNamespace(NAMESPACE).list().getItems().stream()
+    return ns.cluster().client().v1().events().inNamespace(NAMESPACE).list().getItems().stream()
         .filter(e -> "iris".equals(e.getInvolvedObject().getName())).toList();
   }
 

@@ -22,10 +22,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * No secret in anything a cluster user can read, on the real cluster: after a ModelDeployment has served with an
@@ -41,32 +40,20 @@ class SecretScanE2eTest {
   private static final String API_KEY = "e2e-api-key-never-logged-7f3a";
   private static final String GUESSED_KEY = "e2e-guessed-key-never-logged-91c2";
   private static final String WRONG_SECRET_KEY = "e2e-wrong-secret-key-never-logged-5d1e";
-  private static RealCluster cluster;
-  private static ModelStore store;
 
-  @BeforeAll
-  static void namespace() throws Exception {
-    cluster = RealCluster.get();
-    store = ModelStore.inFreshNamespace(cluster, NAMESPACE);
-  }
-
-  @AfterAll
-  static void cleanUp() throws Exception {
-    if (store != null) {
-      store.close();
-    }
-  }
+  @RegisterExtension
+  static final TestNamespace ns = new TestNamespace(NAMESPACE);
 
   @Test
   void noSecretInAnyLogEventOrStatusAfterServingAndFailing() throws Exception {
-    String v1 = store.putMlp("secrets/1", new Mlp(4, 16, 1, 3, 31));
-    String v2 = store.putMlp("secrets/2", new Mlp(4, 16, 1, 3, 32));
+    String v1 = ns.store().putMlp("secrets/1", new Mlp(4, 16, 1, 3, 31));
+    String v2 = ns.store().putMlp("secrets/2", new Mlp(4, 16, 1, 3, 32));
     secret("api-key", Map.of("api-key", API_KEY));
     secret("s3-wrong", Map.of("AWS_ACCESS_KEY_ID", ModelStore.ACCESS_KEY, "AWS_SECRET_ACCESS_KEY", WRONG_SECRET_KEY));
-    var mdep = Specs.steps(Specs.s3(NAMESPACE, "vault", store, v1, 1), 50, "5s", 100, null);
+    var mdep = Specs.steps(Specs.s3(NAMESPACE, "vault", ns.store(), v1, 1), 50, "5s", 100, null);
     mdep.getSpec().getServer().setApiKeySecret("api-key");
-    cluster.client().resource(mdep).create();
-    var vault = new Mdeps(cluster, NAMESPACE, "vault");
+    ns.cluster().client().resource(mdep).create();
+    var vault = new Mdeps(ns.cluster(), NAMESPACE, "vault");
     await("v1 stable").atMost(Duration.ofMinutes(3)).untilAsserted(() -> {
       assertThat(vault.phase()).isEqualTo(Phase.Stable);
       assertThat(vault.stable().getReadyReplicas()).isEqualTo(1);
@@ -91,7 +78,7 @@ class SecretScanE2eTest {
     // The canary's pods go when it is rolled back, and their logs with them: read them while they are there.
     Map<String, String> outputs = new LinkedHashMap<>();
     await("the rollout that cannot fetch is rolled back").atMost(Duration.ofMinutes(3)).untilAsserted(() -> {
-      for (Pod pod : cluster.client().pods().inNamespace(NAMESPACE).list().getItems()) {
+      for (Pod pod : ns.cluster().client().pods().inNamespace(NAMESPACE).list().getItems()) {
         collectLogs(pod, outputs);
       }
       assertThat(vault.status().getHistory()).first().satisfies(h -> {
@@ -107,7 +94,7 @@ class SecretScanE2eTest {
     secrets.put("wrong S3 secret key", WRONG_SECRET_KEY);
     secrets.put("API key", API_KEY);
     secrets.put("guessed API key", GUESSED_KEY);
-    var admin = cluster.client().secrets().inNamespace(NAMESPACE).withName("vault-modelship-admin").get();
+    var admin = ns.cluster().client().secrets().inNamespace(NAMESPACE).withName("vault-modelship-admin").get();
     if (admin != null && admin.getData() != null && admin.getData().get("token") != null) {
       secrets.put("admin token", new String(Base64.getDecoder().decode(admin.getData().get("token")),
           StandardCharsets.UTF_8).strip());
@@ -117,13 +104,13 @@ class SecretScanE2eTest {
           Base64.getEncoder().encodeToString(entry.getValue().getBytes(StandardCharsets.UTF_8)));
     }
 
-    List<Pod> pods = new ArrayList<>(cluster.client().pods().inNamespace(NAMESPACE).list().getItems());
-    pods.addAll(cluster.client().pods().inNamespace(RealCluster.OPERATOR_NAMESPACE).list().getItems());
+    List<Pod> pods = new ArrayList<>(ns.cluster().client().pods().inNamespace(NAMESPACE).list().getItems());
+    pods.addAll(ns.cluster().client().pods().inNamespace(RealCluster.OPERATOR_NAMESPACE).list().getItems());
     for (Pod pod : pods) {
       collectLogs(pod, outputs);
     }
-    outputs.put("Events in " + NAMESPACE, cluster.kubectl("get", "events", "-n", NAMESPACE, "-o", "yaml"));
-    outputs.put("ModelDeployment vault", cluster.kubectl("get", "mdep", "vault", "-n", NAMESPACE, "-o", "yaml"));
+    outputs.put("Events in " + NAMESPACE, ns.cluster().kubectl("get", "events", "-n", NAMESPACE, "-o", "yaml"));
+    outputs.put("ModelDeployment vault", ns.cluster().kubectl("get", "mdep", "vault", "-n", NAMESPACE, "-o", "yaml"));
 
     String fetchLogs = outputs.entrySet().stream().filter(e -> e.getKey().contains("/fetch"))
         .map(Map.Entry::getValue).reduce("", String::concat);
@@ -146,7 +133,7 @@ class SecretScanE2eTest {
   }
 
   private static void secret(String name, Map<String, String> data) {
-    cluster.client().resource(new SecretBuilder().withNewMetadata().withName(name).withNamespace(NAMESPACE)
+    ns.cluster().client().resource(new SecretBuilder().withNewMetadata().withName(name).withNamespace(NAMESPACE)
         .endMetadata().addToStringData(data).build()).serverSideApply();
   }
 
@@ -177,7 +164,7 @@ class SecretScanE2eTest {
         pod.getStatus().getContainerStatuses() == null ? Stream.empty() : pod.getStatus().getContainerStatuses().stream())
         .toList();
     for (Container container : containers) {
-      var pods = cluster.client().pods().inNamespace(namespace).withName(name);
+      var pods = ns.cluster().client().pods().inNamespace(namespace).withName(name);
       String key = namespace + "/" + name + "/" + container.getName();
       try {
         keep(outputs, key, pods.inContainer(container.getName()).getLog());

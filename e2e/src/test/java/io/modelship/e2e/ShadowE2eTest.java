@@ -11,10 +11,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Shadow mode on the real cluster: a new version is judged on what it predicts for real requests, mirrored by the
@@ -26,35 +25,23 @@ class ShadowE2eTest {
   private static final String NAMESPACE = "e2e-shadow";
   private static final String BODIES = "{\"inputs\":[{\"name\":\"input\",\"shape\":[8,4],\"datatype\":\"FP32\","
       + "\"data\":[5.1,3.5,1.4,0.2,-1,2,0.5,3,0.1,-2,4,1,2,2,-3,0.7,6,1,1,-1,-0.5,0.5,2,2,3,-3,1,0,0.2,0.4,-4,1.5]}]}";
-  private static RealCluster cluster;
-  private static ModelStore store;
 
-  @BeforeAll
-  static void namespace() throws Exception {
-    cluster = RealCluster.get();
-    store = ModelStore.inFreshNamespace(cluster, NAMESPACE);
-  }
-
-  @AfterAll
-  static void close() throws Exception {
-    if (store != null) {
-      store.close();
-    }
-  }
+  @RegisterExtension
+  static final TestNamespace ns = new TestNamespace(NAMESPACE);
 
   @Test
   void aCanaryIsJudgedOnItsPredictionsBeforeAnyClientSeesThem() throws Exception {
     Mlp model = new Mlp(4, 16, 1, 3, 71);
-    String v1 = store.putMlp("shadow/1", model);
-    cluster.client().resource(Specs.shadowThenFull(Specs.s3(NAMESPACE, "shadow", store, v1, 2), "15s", 0.9, 100))
+    String v1 = ns.store().putMlp("shadow/1", model);
+    ns.cluster().client().resource(Specs.shadowThenFull(Specs.s3(NAMESPACE, "shadow", ns.store(), v1, 2), "15s", 0.9, 100))
         .create();
-    var mdep = new Mdeps(cluster, NAMESPACE, "shadow");
+    var mdep = new Mdeps(ns.cluster(), NAMESPACE, "shadow");
     await("v1 stable").atMost(Duration.ofMinutes(3)).untilAsserted(() -> assertThat(mdep.phase()).isEqualTo(Phase.Stable));
 
     try (Traffic traffic = new Traffic(mdep.clusterIp(), "shadow", BODIES, 20, 16)) {
       // The same model under another key: a new revision that agrees on every row.
       Map<String, Double> seen = new ConcurrentHashMap<>();
-      mdep.newSource(store.putMlp("shadow/2", model));
+      mdep.newSource(ns.store().putMlp("shadow/2", model));
       await("the agreeing canary promoted").atMost(Duration.ofMinutes(3)).untilAsserted(() -> {
         agreement(mdep).ifPresent(v -> seen.put("agreeing", v));
         assertThat(mdep.phase()).isEqualTo(Phase.Stable);
@@ -64,7 +51,7 @@ class ShadowE2eTest {
       assertThat(seen.get("agreeing")).isEqualTo(1.0);
 
       String stable = mdep.stable().getRevision();
-      mdep.newSource(store.putMlp("shadow/3", new Mlp(4, 16, 1, 3, 72)));
+      mdep.newSource(ns.store().putMlp("shadow/3", new Mlp(4, 16, 1, 3, 72)));
       String[] canary = new String[1];
       Instant[] readyAt = new Instant[1];
       await("the disagreeing canary rolled back").atMost(Duration.ofMinutes(3)).untilAsserted(() -> {
@@ -100,14 +87,14 @@ class ShadowE2eTest {
     Mlp stableModel = new Mlp(4, 16, 1, 3, 81);
     Mlp canaryModel = new Mlp(4, 16, 1, 3, 82);
     String body = tenRowsAgreeingOnNine(stableModel, canaryModel);
-    String v1 = store.putMlp("tenth/1", stableModel);
-    cluster.client().resource(Specs.shadowThenFull(Specs.s3(NAMESPACE, "tenth", store, v1, 2), "1m", 0.95, 200))
+    String v1 = ns.store().putMlp("tenth/1", stableModel);
+    ns.cluster().client().resource(Specs.shadowThenFull(Specs.s3(NAMESPACE, "tenth", ns.store(), v1, 2), "1m", 0.95, 200))
         .create();
-    var mdep = new Mdeps(cluster, NAMESPACE, "tenth");
+    var mdep = new Mdeps(ns.cluster(), NAMESPACE, "tenth");
     await("v1 stable").atMost(Duration.ofMinutes(3)).untilAsserted(() -> assertThat(mdep.phase()).isEqualTo(Phase.Stable));
 
     try (Traffic traffic = new Traffic(mdep.clusterIp(), "tenth", body, 20, 16)) {
-      mdep.newSource(store.putMlp("tenth/2", canaryModel));
+      mdep.newSource(ns.store().putMlp("tenth/2", canaryModel));
       Instant[] reached = new Instant[1];
       Double[] seen = new Double[1];
       await("rolled back").atMost(Duration.ofMinutes(3)).untilAsserted(() -> {
