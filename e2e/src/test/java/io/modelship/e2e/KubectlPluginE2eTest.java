@@ -14,7 +14,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -31,23 +30,13 @@ class KubectlPluginE2eTest {
 
   @RegisterExtension
   static final TestNamespace ns = new TestNamespace(NAMESPACE);
-  private static Path bin;
-
-  @BeforeAll
-  static void setUp() throws Exception {
-    // A user's PATH: kubectl, and the plugin beside it.
-    bin = Files.createTempDirectory("plugin-path");
-    Files.createSymbolicLink(bin.resolve("kubectl"), Path.of(ns.cluster().kubectlBinary()));
-    Files.createSymbolicLink(bin.resolve("kubectl-modelship"),
-        Path.of("..", "kubectl-plugin", "kubectl-modelship").toAbsolutePath().normalize());
-  }
 
   /** What a shell prints for {@code kubectl modelship <args>}; the exit code first. */
   private static List<String> plugin(String... args) throws IOException, InterruptedException {
-    List<String> command = new ArrayList<>(List.of(bin.resolve("kubectl").toString(), "modelship"));
+    List<String> command = new ArrayList<>(List.of(ns.cluster().kubectlBinary(), "modelship"));
     command.addAll(List.of(args));
     ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
-    builder.environment().put("PATH", bin + ":" + System.getenv("PATH"));
+    builder.environment().put("PATH", ns.cluster().userPath());
     builder.environment().put("KUBECONFIG", ns.cluster().kubeconfig());
     Process process = builder.start();
     String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -121,9 +110,9 @@ class KubectlPluginE2eTest {
     }
 
     // -w follows until interrupted: its first screen is there within seconds.
-    ProcessBuilder builder = new ProcessBuilder(bin.resolve("kubectl").toString(), "modelship", "status", "-A", "-w")
+    ProcessBuilder builder = new ProcessBuilder(ns.cluster().kubectlBinary(), "modelship", "status", "-A", "-w")
         .redirectErrorStream(true);
-    builder.environment().put("PATH", bin + ":" + System.getenv("PATH"));
+    builder.environment().put("PATH", ns.cluster().userPath());
     builder.environment().put("KUBECONFIG", ns.cluster().kubeconfig());
     Path out = Files.createTempFile("watch", ".txt");
     Process watch = builder.redirectOutput(out.toFile()).start();

@@ -16,7 +16,6 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import io.modelship.server.onnx.OnnxModels;
 import io.modelship.server.onnx.OnnxModels.Mlp;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -49,14 +48,6 @@ class ReadmeCommandsE2eTest {
 
   @RegisterExtension
   static final TestNamespace ns = new TestNamespace(NAMESPACE);
-  private static Path bin;
-
-  @BeforeAll
-  static void namespace() throws Exception {
-    // kubectl as the README types it: the cluster's kubectl first on PATH, KUBECONFIG set.
-    bin = Files.createTempDirectory("readme-bin");
-    Files.createSymbolicLink(bin.resolve("kubectl"), Path.of(ns.cluster().kubectlBinary()));
-  }
 
   /** The README's commands, one per line, comments and blank lines left out, in the order they appear. */
   static List<String> readmeCommands(Path readme) throws IOException {
@@ -211,11 +202,10 @@ class ReadmeCommandsE2eTest {
     return output;
   }
 
-  private ProcessBuilder shell(String command) {
+  private ProcessBuilder shell(String command) throws IOException {
     ProcessBuilder builder = new ProcessBuilder("bash", "-c", command).directory(ns.cluster().root.toFile());
     builder.environment().put("KUBECONFIG", ns.cluster().kubeconfig());
-    builder.environment().put("PATH", bin + ":" + ns.cluster().root.resolve("kubectl-plugin") + ":"
-        + System.getenv().getOrDefault("PATH", "/usr/bin:/bin"));
+    builder.environment().put("PATH", ns.cluster().userPath());
     return builder;
   }
 }

@@ -51,6 +51,7 @@ public final class RealCluster implements ExtensionContext.Store.CloseableResour
   /** Left up when this process ends (MODELSHIP_E2E_KEEP=1, or the demo's --keep), for a look with kubectl. */
   private final boolean keep;
   private boolean closed;
+  private Path userBin;
 
   /** JUnit: every end-to-end test class is extended with this; the first one starts the cluster. */
   public static final class Extension implements BeforeAllCallback {
@@ -213,6 +214,21 @@ public final class RealCluster implements ExtensionContext.Store.CloseableResour
   /** The kubectl binary the tests use. */
   public String kubectlBinary() {
     return env.get("MODELSHIP_KUBECTL");
+  }
+
+  /**
+   * A user's PATH on this machine, made once: the cluster's kubectl and, beside it, the kubectl plugin of this
+   * checkout, ahead of this process's own PATH. With {@link #kubeconfig()} as KUBECONFIG, `kubectl` and
+   * `kubectl modelship` work as the README types them.
+   */
+  public synchronized String userPath() throws IOException {
+    if (userBin == null) {
+      Path bin = Files.createTempDirectory("user-path");
+      Files.createSymbolicLink(bin.resolve("kubectl"), Path.of(kubectlBinary()));
+      Files.createSymbolicLink(bin.resolve("kubectl-modelship"), root.resolve("kubectl-plugin/kubectl-modelship"));
+      userBin = bin;
+    }
+    return userBin + ":" + System.getenv().getOrDefault("PATH", "/usr/bin:/bin");
   }
 
   /** The cluster's kubeconfig, as a user's KUBECONFIG would name it. */
