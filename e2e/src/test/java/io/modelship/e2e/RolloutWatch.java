@@ -95,6 +95,7 @@ final class RolloutWatch implements AutoCloseable {
   private String lastPhase;
   private String lastCanary;
   private Integer lastStep;
+  private Integer lastWeight;
   private final Map<String, String> lastVerdicts = new HashMap<>();
   private final Set<String> historySeen = new HashSet<>();
   private double lastTrafficLine = -10;
@@ -220,6 +221,7 @@ final class RolloutWatch implements AutoCloseable {
           status.getStable() == null ? "nothing" : nameOf(status.getStable().getRevision())));
       marks.add(new Mark(t, "start", canaryName + " starts"));
       lastStep = null;
+      lastWeight = null;
       lastVerdicts.clear();
     }
     lastCanary = canaryName;
@@ -232,9 +234,13 @@ final class RolloutWatch implements AutoCloseable {
       Story story = stories.get(canaryName);
       story.stepReachedAt.put(lastStep, t);
       story.stepWeight.put(lastStep, asked);
-      say("%s: step %d/%d reached: %s %% asked, %s %% observed".formatted(canaryName, lastStep + 1, count, asked,
-          canary.getWeight()));
+      say("%s: step %d/%d reached: %s %% asked".formatted(canaryName, lastStep + 1, count, asked));
       marks.add(new Mark(t, "step", asked + " %"));
+    }
+    // The weight status observes is written in its own pass, so it may follow the step by a moment: its own line.
+    if (canary != null && canary.getWeight() != null && !canary.getWeight().equals(lastWeight)) {
+      lastWeight = canary.getWeight();
+      say("%s: %d %% of requests observed".formatted(canaryName, lastWeight));
     }
     if (canary != null) {
       for (GateResultStatus gate : canary.getAnalysis() == null ? List.<GateResultStatus>of() : canary.getAnalysis()) {
