@@ -88,12 +88,16 @@ public record ObservedRevision(String hash, Deployment deployment, List<Pod> pod
         .findFirst();
   }
 
-  /** Why fetching failed, when some pod's fetch step failed and none succeeded. */
+  /**
+   * Why fetching failed, when some pod's fetch step failed and none succeeded. A pod being deleted does not count:
+   * its fetch was stopped (SIGTERM, exit 143), not failed; such a pod is left over from an earlier attempt at the
+   * same revision (an abort, then a retry within a second, showed it) or is being scaled away.
+   */
   public Optional<String> fetchFailure() {
     if (hosted() || artifact().isPresent()) {
       return Optional.empty();
     }
-    return fetchStatuses()
+    return fetchStatuses(pods.stream().filter(p -> p.getMetadata() == null || p.getMetadata().getDeletionTimestamp() == null))
         .map(ObservedRevision::failedTermination)
         .filter(Objects::nonNull)
         .findFirst()
@@ -104,7 +108,11 @@ public record ObservedRevision(String hash, Deployment deployment, List<Pod> pod
   }
 
   private Stream<ContainerStatus> fetchStatuses() {
-    return pods.stream()
+    return fetchStatuses(pods.stream());
+  }
+
+  private static Stream<ContainerStatus> fetchStatuses(Stream<Pod> pods) {
+    return pods
         .filter(p -> p.getStatus() != null && p.getStatus().getInitContainerStatuses() != null)
         .flatMap(p -> p.getStatus().getInitContainerStatuses().stream())
         .filter(s -> PodContract.FETCH_CONTAINER.equals(s.getName()));
