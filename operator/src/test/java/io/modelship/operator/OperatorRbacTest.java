@@ -153,6 +153,22 @@ class OperatorRbacTest {
     });
     await().atMost(TIMEOUT).untilAsserted(() -> assertThat(
         k8s.client.network().v1().networkPolicies().inNamespace(NAMESPACE).withName("routed").get()).isNull());
+
+    // Autoscaled, then back to fixed replicas: its HorizontalPodAutoscaler is applied, then deleted.
+    k8s.edit("routed", m -> {
+      var autoscaling = new io.modelship.operator.api.spec.AutoscalingSpec();
+      autoscaling.setMaxReplicas(4);
+      autoscaling.setMetric(io.modelship.operator.api.spec.AutoscalingSpec.IN_FLIGHT);
+      autoscaling.setTarget(8);
+      m.getSpec().setAutoscaling(autoscaling);
+    });
+    await().atMost(TIMEOUT).untilAsserted(() -> assertThat(autoscaler(k8s, "routed")).isNotNull());
+    k8s.edit("routed", m -> m.getSpec().setAutoscaling(null));
+    await().atMost(TIMEOUT).untilAsserted(() -> assertThat(autoscaler(k8s, "routed")).isNull());
+  }
+
+  private static Object autoscaler(OperatorHarness k8s, String name) {
+    return k8s.client.autoscaling().v2().horizontalPodAutoscalers().inNamespace(NAMESPACE).withName(name).get();
   }
 
   private static void reportAnInvalidSpec(OperatorHarness k8s) {

@@ -10,6 +10,10 @@ import java.util.Set;
 public final class ServerMetricNames {
   public static final String REQUESTS = "modelship_inference_requests_total";
   public static final String LATENCY_BUCKET = "modelship_inference_latency_seconds_bucket";
+  /** Inference requests a pod holds right now, over every model version: an autoscaler's per-pod signal. */
+  public static final String IN_FLIGHT = "modelship_inference_in_flight";
+  /** Requests waiting in a model version's batching queue (labelled by model and version). */
+  public static final String QUEUE_DEPTH = "modelship_inference_queue_depth";
   public static final String MODEL = "model";
   public static final String VERSION = "version";
   public static final String OUTCOME = "outcome";

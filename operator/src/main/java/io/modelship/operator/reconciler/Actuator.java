@@ -6,6 +6,7 @@ import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRoute;
@@ -15,6 +16,7 @@ import io.modelship.operator.api.status.Phase;
 import io.modelship.operator.resources.Applier;
 import io.modelship.operator.resources.ClientService;
 import io.modelship.operator.resources.DisruptionBudget;
+import io.modelship.operator.resources.PodAutoscaler;
 import io.modelship.operator.resources.PodIngressPolicy;
 import io.modelship.operator.resources.RevisionDeployment;
 import io.modelship.operator.resources.RevisionPin;
@@ -125,6 +127,10 @@ final class Actuator {
     Optional<NetworkPolicy> policy = RevisionObserver.owned(context, NetworkPolicy.class, mdep.getMetadata().getName());
     PodIngressPolicy.desired(mdep, operator).ifPresentOrElse(desired -> applier.apply(desired, policy, context),
         () -> policy.ifPresent(applier::delete));
+    Optional<HorizontalPodAutoscaler> autoscaler =
+        RevisionObserver.owned(context, HorizontalPodAutoscaler.class, mdep.getMetadata().getName());
+    PodAutoscaler.desired(mdep).ifPresentOrElse(desired -> applier.apply(desired, autoscaler, context),
+        () -> autoscaler.ifPresent(applier::delete));
     settings.gatewayApi().ifPresent(gateway -> {
       if (!weights.isEmpty()) {
         Map<String, Integer> podWeights = new LinkedHashMap<>();

@@ -7,10 +7,10 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRoute;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
-import io.modelship.operator.resources.PodIngressPolicy;
-import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRoute;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
@@ -21,6 +21,7 @@ import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
+import io.javaoperatorsdk.operator.processing.event.source.filter.OnUpdateFilter;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import io.modelship.operator.OperatorConfig;
 import io.modelship.operator.analysis.AnalysisRequest;
@@ -33,6 +34,7 @@ import io.modelship.operator.events.EventRecorder;
 import io.modelship.operator.inplace.InPlaceControl;
 import io.modelship.operator.metrics.RolloutMetrics;
 import io.modelship.operator.resources.Labels;
+import io.modelship.operator.resources.PodIngressPolicy;
 import io.modelship.operator.resources.RevisionDeployment;
 import io.modelship.operator.revision.ObservedRevision;
 import io.modelship.operator.revision.Revision;
@@ -114,6 +116,9 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment> {
         ownedInformer(ConfigMap.class, context),
         ownedInformer(PodDisruptionBudget.class, context),
         ownedInformer(NetworkPolicy.class, context),
+        // The autoscaler's controller rewrites its status with every metric it reads; only its spec is ours.
+        ownedInformer(HorizontalPodAutoscaler.class, context,
+            (now, before) -> !java.util.Objects.equals(now.getMetadata().getGeneration(), before.getMetadata().getGeneration())),
         // Pods are owned by ReplicaSets, not by us: map them back through our label.
         new InformerEventSource<>(
             InformerEventSourceConfiguration.from(Pod.class, ModelDeployment.class)
@@ -142,10 +147,16 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment> {
 
   private static <R extends HasMetadata> InformerEventSource<R, ModelDeployment> ownedInformer(
       Class<R> type, EventSourceContext<ModelDeployment> context) {
+    return ownedInformer(type, context, (now, before) -> true);
+  }
+
+  private static <R extends HasMetadata> InformerEventSource<R, ModelDeployment> ownedInformer(
+      Class<R> type, EventSourceContext<ModelDeployment> context, OnUpdateFilter<R> updates) {
     return new InformerEventSource<>(
         InformerEventSourceConfiguration.from(type, ModelDeployment.class)
             .withLabelSelector(Labels.MANAGED_SELECTOR)
             .withItemStore(LeanCache.store())
+            .withOnUpdateFilter(updates)
             .build(),
         context);
   }

@@ -10,12 +10,14 @@ import static io.modelship.operator.reconciler.Conditions.TRAFFIC_SPLIT_EXACT;
 import static io.modelship.operator.reconciler.Conditions.TRUE;
 import static io.modelship.operator.reconciler.Conditions.UNKNOWN;
 
+import io.fabric8.kubernetes.api.model.apps.DeploymentStatus;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.modelship.operator.api.ModelDeployment;
 import io.modelship.operator.api.status.GateResultStatus.Verdict;
 import io.modelship.operator.api.status.HistoryEntry;
 import io.modelship.operator.api.status.ModelDeploymentStatus;
 import io.modelship.operator.api.status.Phase;
+import io.modelship.operator.resources.Labels;
 import io.modelship.operator.revision.ObservedRevision;
 import io.modelship.operator.rollout.PodSignals;
 import io.modelship.operator.rollout.RevisionStatuses;
@@ -27,9 +29,12 @@ import io.modelship.operator.source.SourceTracker;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.EnumSet;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /**
  * Builds the whole status of a ModelDeployment from a decision and what was observed: phase, revisions, history
@@ -56,6 +61,8 @@ final class StatusAggregator {
     status.setStable(d.stable);
     status.setCanary(d.canary);
     status.setFailedRevision(d.failedRevision);
+    status.setReplicas(pods(view));
+    status.setSelector(Labels.selectorString(Labels.deploymentSelector(mdep)));
     List<HistoryEntry> history = new ArrayList<>();
     if (d.ended != null) {
       history.add(d.ended);
@@ -91,6 +98,19 @@ final class StatusAggregator {
     }
     status.setConditions(conditions.build());
     return status;
+  }
+
+  /**
+   * The pods of every revision that has pods of its own (a revision served in place lives in its host's), as their
+   * Deployments count them: what the scale subresource shows an autoscaler.
+   */
+  static int pods(RolloutView view) {
+    Map<String, Integer> byRevision = new HashMap<>();
+    Stream.of(view.stable(), view.canary(), view.targetObserved()).flatMap(Optional::stream)
+        .filter(o -> !o.hosted())
+        .forEach(o -> byRevision.put(o.hash(), Optional.ofNullable(o.deployment().getStatus())
+            .map(DeploymentStatus::getReplicas).orElse(0)));
+    return byRevision.values().stream().mapToInt(Integer::intValue).sum();
   }
 
   /**

@@ -42,6 +42,12 @@ public final class Labels {
     return Map.of(LABEL_DEPLOYMENT, mdep.getMetadata().getName());
   }
 
+  /** A selector as a string, the form a scale subresource reports it in: {@code key=value,key=value}. */
+  public static String selectorString(Map<String, String> selector) {
+    return selector.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue())
+        .sorted().collect(java.util.stream.Collectors.joining(","));
+  }
+
   public static Map<String, String> revisionSelector(ModelDeployment mdep, String revision) {
     return Map.of(LABEL_DEPLOYMENT, mdep.getMetadata().getName(), LABEL_REVISION, revision);
   }

@@ -36,7 +36,7 @@ public record RolloutSettings(
     RolloutSpec r = spec.getRollout() != null ? spec.getRollout() : new RolloutSpec();
     AnalysisSpec a = r.getAnalysis() != null ? r.getAnalysis() : new AnalysisSpec();
     return new RolloutSettings(
-        spec.getReplicas() != null ? spec.getReplicas() : 1,
+        replicas(spec),
         r.getSteps() != null && !r.getSteps().isEmpty() ? List.copyOf(r.getSteps()) : DEFAULT_STEPS,
         Durations.parse(a.getInterval(), DEFAULT_INTERVAL),
         a.getFailureLimit() != null ? a.getFailureLimit() : DEFAULT_FAILURE_LIMIT,
@@ -47,6 +47,21 @@ public record RolloutSettings(
         Optional.ofNullable(r.getTraffic()).map(t -> t.getGatewayAPI()),
         IN_PLACE.equals(r.getStrategy()),
         r.getInPlace() != null && Boolean.TRUE.equals(r.getInPlace().getFallbackToPods()));
+  }
+
+  /**
+   * The pod budget: spec.replicas, which under autoscaling the HorizontalPodAutoscaler writes; kept within its bounds
+   * from the first pass, before the autoscaler has acted (it would do the same). 0 is a scale to zero by hand, which
+   * stops the autoscaler, as for a Deployment.
+   */
+  static int replicas(ModelDeploymentSpec spec) {
+    int replicas = spec.getReplicas() != null ? spec.getReplicas() : 1;
+    var autoscaling = spec.getAutoscaling();
+    if (autoscaling == null || replicas == 0 || autoscaling.getMaxReplicas() == null) {
+      return replicas;
+    }
+    int min = autoscaling.getMinReplicas() != null ? autoscaling.getMinReplicas() : 1;
+    return Math.max(min, Math.min(autoscaling.getMaxReplicas(), replicas));
   }
 
   /** The Gateway API traffic settings of a spec, if it asks for that mode (without parsing the rest). */

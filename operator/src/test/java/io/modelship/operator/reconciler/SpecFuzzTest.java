@@ -318,6 +318,13 @@ class SpecFuzzTest {
       put(server, "apiKeySecret", maybe(r, 0.2) ? mostly(r, 1, List.of("api-key", "missing")) : null);
       put(server, "image", maybe(r, 0.2) ? mostly(r, 1, List.of("registry.example.com/model-server:2", "")) : null);
     }
+    if (maybe(r, 0.15)) {
+      ObjectNode autoscaling = spec.putObject("autoscaling");
+      put(autoscaling, "minReplicas", maybe(r, 0.6) ? mostly(r, 3, List.<Object>of(1, 2, 0, 5000)) : null);
+      put(autoscaling, "maxReplicas", maybe(r, 0.9) ? mostly(r, 3, List.<Object>of(4, 10, 1, 0, 1001)) : null);
+      put(autoscaling, "metric", maybe(r, 0.6) ? mostly(r, 3, List.of("cpu", "inFlight", "queueDepth", "gpu")) : null);
+      put(autoscaling, "target", maybe(r, 0.6) ? mostly(r, 3, List.<Object>of(70, 8, 0, 200000)) : null);
+    }
     return spec;
   }
 

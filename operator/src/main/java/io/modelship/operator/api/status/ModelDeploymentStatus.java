@@ -2,6 +2,8 @@ package io.modelship.operator.api.status;
 
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.model.annotation.LabelSelector;
+import io.fabric8.kubernetes.model.annotation.StatusReplicas;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -24,6 +26,16 @@ public class ModelDeploymentStatus {
   @JsonPropertyDescription("For a moving source (an MLflow alias): the version it was pinned to and when the registry was read.")
   private TrackingStatus tracking;
 
+  @StatusReplicas
+  @JsonPropertyDescription("Model-server pods of this ModelDeployment, every revision together (what its scale"
+      + " subresource reports to an autoscaler).")
+  private Integer replicas;
+
+  @LabelSelector
+  @JsonPropertyDescription("The label selector of every model-server pod of this ModelDeployment, as a string: the pods"
+      + " an autoscaler averages its metric over.")
+  private String selector;
+
   @JsonPropertyDescription("How recent rollouts ended, newest first (at most 10).")
   private List<HistoryEntry> history = new ArrayList<>();
 
@@ -42,6 +54,10 @@ public class ModelDeploymentStatus {
   public void setFailedRevision(String failedRevision) { this.failedRevision = failedRevision; }
   public TrackingStatus getTracking() { return tracking; }
   public void setTracking(TrackingStatus tracking) { this.tracking = tracking; }
+  public Integer getReplicas() { return replicas; }
+  public void setReplicas(Integer replicas) { this.replicas = replicas; }
+  public String getSelector() { return selector; }
+  public void setSelector(String selector) { this.selector = selector; }
   public List<HistoryEntry> getHistory() { return history; }
   public void setHistory(List<HistoryEntry> history) { this.history = history; }
   public List<Condition> getConditions() { return conditions; }

@@ -1,0 +1,62 @@
+package io.modelship.operator.resources;
+
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
+import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscalerBuilder;
+import io.fabric8.kubernetes.api.model.autoscaling.v2.MetricSpec;
+import io.fabric8.kubernetes.api.model.autoscaling.v2.MetricSpecBuilder;
+import io.modelship.operator.analysis.ServerMetricNames;
+import io.modelship.operator.api.CrdConstants;
+import io.modelship.operator.api.ModelDeployment;
+import io.modelship.operator.api.spec.AutoscalingSpec;
+import java.util.Optional;
+
+/**
+ * The HorizontalPodAutoscaler {@code <name>} of a ModelDeployment with spec.autoscaling. It targets the
+ * ModelDeployment itself through its scale subresource, not a Deployment: it averages its metric over every
+ * model-server pod (status.selector), stable and canary alike, and writes the pod count to spec.replicas, which
+ * the operator splits between the revisions by the step's weight. One object for the ModelDeployment's life: a
+ * rollout never has to move it from the old revision's Deployment to the new one's, as an autoscaler per
+ * Deployment would, and the two never scale against each other mid-rollout.
+ */
+public final class PodAutoscaler {
+  private PodAutoscaler() {}
+
+  /** The autoscaler this ModelDeployment asks for, or empty when it asks for fixed replicas. */
+  public static Optional<HorizontalPodAutoscaler> desired(ModelDeployment mdep) {
+    AutoscalingSpec spec = mdep.getSpec().getAutoscaling();
+    if (spec == null) {
+      return Optional.empty();
+    }
+    String name = mdep.getMetadata().getName();
+    return Optional.of(new HorizontalPodAutoscalerBuilder()
+        .withMetadata(Labels.owned(mdep, name, Labels.forDeployment(mdep)))
+        .withNewSpec()
+        .withNewScaleTargetRef(CrdConstants.API_VERSION, CrdConstants.KIND, name)
+        .withMinReplicas(spec.getMinReplicas() != null ? spec.getMinReplicas() : 1)
+        .withMaxReplicas(spec.getMaxReplicas())
+        .withMetrics(metric(spec))
+        .endSpec()
+        .build());
+  }
+
+  static MetricSpec metric(AutoscalingSpec spec) {
+    String metric = spec.getMetric() != null ? spec.getMetric() : AutoscalingSpec.CPU;
+    return switch (metric) {
+      case AutoscalingSpec.IN_FLIGHT -> perPod(ServerMetricNames.IN_FLIGHT, spec.getTarget());
+      case AutoscalingSpec.QUEUE_DEPTH -> perPod(ServerMetricNames.QUEUE_DEPTH, spec.getTarget());
+      default -> new MetricSpecBuilder().withType("Resource")
+          .withNewResource().withName("cpu")
+          .withNewTarget().withType("Utilization")
+          .withAverageUtilization(spec.getTarget() != null ? spec.getTarget() : AutoscalingSpec.DEFAULT_CPU_TARGET)
+          .endTarget().endResource().build();
+    };
+  }
+
+  private static MetricSpec perPod(String metricName, Integer target) {
+    return new MetricSpecBuilder().withType("Pods")
+        .withNewPods().withNewMetric().withName(metricName).endMetric()
+        .withNewTarget().withType("AverageValue").withAverageValue(new Quantity(String.valueOf(target))).endTarget()
+        .endPods().build();
+  }
+}
