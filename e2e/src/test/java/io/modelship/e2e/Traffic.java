@@ -45,6 +45,11 @@ final class Traffic implements AutoCloseable {
   /** The first few failures with their time, to line them up with the cluster's Events. */
   private final java.util.List<String> failureSamples = new java.util.concurrent.CopyOnWriteArrayList<>();
   private final HttpRequest request;
+  /** Every answered request's latency as this client saw it, with the version that answered. */
+  private final java.util.Queue<Sample> samples = new java.util.concurrent.ConcurrentLinkedQueue<>();
+
+  /** One answered request: when its answer came (epoch ms), the version that gave it, and its latency. */
+  record Sample(long atMillis, String version, long micros) {}
 
   /**
    * Starts sending {@code perSecond} requests a second to {@code model} behind the Service at {@code clusterIp},
@@ -79,14 +84,18 @@ final class Traffic implements AutoCloseable {
     }
     sent.incrementAndGet();
     HttpClient http = clients[(int) (next.getAndIncrement() % clients.length)];
+    long started = System.nanoTime();
     http.sendAsync(request, HttpResponse.BodyHandlers.ofString()).whenComplete((response, error) -> {
       inFlight.release();
       if (error != null) {
         Throwable cause = error.getCause() != null ? error.getCause() : error;
         count("error " + cause.getClass().getSimpleName());
       } else if (response.statusCode() == 200) {
+        long micros = (System.nanoTime() - started) / 1000;
         Matcher version = VERSION.matcher(response.body());
-        count("200 " + (version.find() ? version.group(1) : "?"));
+        String answeredBy = version.find() ? version.group(1) : "?";
+        samples.add(new Sample(System.currentTimeMillis(), answeredBy, micros));
+        count("200 " + answeredBy);
       } else {
         count(String.valueOf(response.statusCode()));
       }
@@ -132,6 +141,11 @@ final class Traffic implements AutoCloseable {
   long failures() {
     return answers().entrySet().stream().filter(e -> !e.getKey().startsWith("200 ") && !e.getKey().startsWith("skipped"))
         .mapToLong(Map.Entry::getValue).sum();
+  }
+
+  /** The latency of every answered request so far, oldest first. */
+  java.util.List<Sample> samples() {
+    return java.util.List.copyOf(samples);
   }
 
   long sent() {

@@ -46,7 +46,8 @@ class ExamplesTest {
   @Test
   void theDocumentedExamplesAreThere() throws IOException {
     assertThat(examples().map(p -> p.getFileName().toString()))
-        .contains("s3-model.yaml", "mlflow-alias.yaml", "gpu-model.yaml", "shadow-rollout.yaml", "inplace-rollout.yaml");
+        .contains("s3-model.yaml", "mlflow-alias.yaml", "gpu-model.yaml", "shadow-rollout.yaml", "inplace-rollout.yaml",
+            "autoscaled-model.yaml");
   }
 
   @ParameterizedTest
@@ -94,6 +95,17 @@ class ExamplesTest {
     var mlflow = modelDeployment("mlflow-alias.yaml").getSpec().getModel().getSource().getMlflow();
     assertThat(mlflow.getAlias()).isEqualTo("champion");
     assertThat(mlflow.getVersion()).isNull();
+  }
+
+  @Test
+  void autoscaledExampleLeavesReplicasToTheAutoscaler() throws IOException {
+    JsonNode spec = documents(RepoPaths.examples().resolve("autoscaled-model.yaml")).stream()
+        .filter(ExamplesTest::isModelDeployment).findFirst().orElseThrow().get("spec");
+    assertThat(spec.has("replicas")).as("spec.replicas, which the autoscaler writes").isFalse();
+    var autoscaling = modelDeployment("autoscaled-model.yaml").getSpec().getAutoscaling();
+    assertThat(autoscaling.getMinReplicas()).isGreaterThanOrEqualTo(2);
+    assertThat(autoscaling.getMetric()).isEqualTo(io.modelship.operator.api.spec.AutoscalingSpec.IN_FLIGHT);
+    assertThat(autoscaling.getTarget()).isPositive();
   }
 
   @Test
