@@ -93,8 +93,12 @@ class OperatorKilledInEveryPhaseE2eTest {
         });
 
         mdep.newSource(v3);
-        await("v3 at its 50 % step").atMost(Duration.ofMinutes(3)).untilAsserted(() ->
-            assertThat(mdep.canary().getStepReachedAt()).isNotNull());
+        // The step settled: the stable revision down to its one pod, so the rollback has a pod to bring back and
+        // lasts while it starts (with two still ready it would end in the pass that begins it).
+        await("v3 at its 50 % step, v2 down to one pod").atMost(Duration.ofMinutes(3)).untilAsserted(() -> {
+          assertThat(mdep.canary().getStepReachedAt()).isNotNull();
+          assertThat(mdep.stable().getReadyReplicas()).isEqualTo(1);
+        });
         mdep.edit(annotate("modelship.io/abort"));
         awaitPhaseThenKill(Phase.RollingBack);
         await("v3 aborted and rolled back").atMost(Duration.ofMinutes(3)).untilAsserted(() -> {
@@ -124,7 +128,8 @@ class OperatorKilledInEveryPhaseE2eTest {
 
   /** Kills the operator in {@code phase}, which the ModelDeployment is in now, and waits until a new one acts. */
   private void killIn(Phase phase) throws Exception {
-    assertThat(mdep.phase()).as("the phase to kill in").isEqualTo(phase);
+    await("phase " + phase).atMost(Duration.ofMinutes(1))
+        .untilAsserted(() -> assertThat(mdep.phase()).isEqualTo(phase));
     kill(phase);
     assertThat(mdep.phase()).as("the phase after the operator came back").isIn(phase, next(phase));
   }
