@@ -62,6 +62,15 @@ class AutoscalingE2eTest {
     var hpa = autoscaler();
     assertThat(hpa.getStatus().getDesiredReplicas()).isEqualTo(2);
     assertThat(hpa.getSpec().getScaleTargetRef().getKind()).isEqualTo("ModelDeployment");
+    // Within its bounds it needs its metric, and this cluster serves none: the ModelDeployment says so, and what
+    // to install, from the autoscaler's own verdict.
+    await("the autoscaler's verdict on the ModelDeployment").atMost(Duration.ofMinutes(2)).untilAsserted(() -> {
+      assertThat(iris.condition("Autoscaling", "status")).isEqualTo("False");
+      assertThat(iris.condition("Autoscaling", "reason")).isEqualTo("FailedGetResourceMetric");
+      assertThat(iris.condition("Autoscaling", "message")).contains("metrics-server");
+      assertThat(iris.reasons()).contains("AutoscalingInactive");
+    });
+    String verdict = iris.condition("Autoscaling", "message");
 
     try (Traffic traffic = new Traffic(iris.clusterIp(), "iris", Traffic.IRIS_BODY, 20, 8)) {
       String stable = iris.stable().getRevision();
@@ -108,8 +117,8 @@ class AutoscalingE2eTest {
       assertThat(autoscaler().getMetadata().getUid()).as("one autoscaler through the rollout")
           .isEqualTo(hpa.getMetadata().getUid());
       RealCluster.progress(("AutoscalingE2eTest: the HorizontalPodAutoscaler scaled v1 from 1 to 2 pods (both ready %d s"
-          + " after the apply), then mid-rollout to 4 (2 + 2 ready %d s after its floor was raised); answers: %s")
-          .formatted(floorAfter, splitAfter, traffic.answers()));
+          + " after the apply), then mid-rollout to 4 (2 + 2 ready %d s after its floor was raised); answers: %s; Autoscaling condition: %s")
+          .formatted(floorAfter, splitAfter, traffic.answers(), verdict));
       assertThat(traffic.failures()).as("client-visible failures: %s", traffic.failureSamples()).isZero();
     }
   }

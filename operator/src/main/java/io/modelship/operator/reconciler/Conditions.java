@@ -21,6 +21,7 @@ public final class Conditions {
   public static final String DEGRADED = "Degraded";
   public static final String CANARY_HEALTHY = "CanaryHealthy";
   public static final String TRAFFIC_SPLIT_EXACT = "TrafficSplitExact";
+  public static final String AUTOSCALING = "Autoscaling";
 
   public static final String TRUE = "True";
   public static final String FALSE = "False";

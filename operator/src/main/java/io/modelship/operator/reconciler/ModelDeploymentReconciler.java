@@ -54,6 +54,7 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -116,9 +117,9 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment> {
         ownedInformer(ConfigMap.class, context),
         ownedInformer(PodDisruptionBudget.class, context),
         ownedInformer(NetworkPolicy.class, context),
-        // The autoscaler's controller rewrites its status with every metric it reads; only its spec is ours.
-        ownedInformer(HorizontalPodAutoscaler.class, context,
-            (now, before) -> !java.util.Objects.equals(now.getMetadata().getGeneration(), before.getMetadata().getGeneration())),
+        // The autoscaler's controller rewrites its status with every metric it reads: only a change of its spec,
+        // of the count it asks for or of whether it can scale matters here.
+        ownedInformer(HorizontalPodAutoscaler.class, context, ModelDeploymentReconciler::autoscalerChanged),
         // Pods are owned by ReplicaSets, not by us: map them back through our label.
         new InformerEventSource<>(
             InformerEventSourceConfiguration.from(Pod.class, ModelDeployment.class)
@@ -134,6 +135,28 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment> {
                 .build(),
             context)));
     return sources;
+  }
+
+  static boolean autoscalerChanged(HorizontalPodAutoscaler now, HorizontalPodAutoscaler before) {
+    return !Objects.equals(now.getMetadata().getGeneration(), before.getMetadata().getGeneration())
+        || !Objects.equals(scaling(now), scaling(before));
+  }
+
+  /** What the Autoscaling condition and the pod count are made of: desired count, and each condition's verdict. */
+  private static List<String> scaling(HorizontalPodAutoscaler hpa) {
+    if (hpa.getStatus() == null) {
+      return List.of();
+    }
+    List<String> parts = new ArrayList<>();
+    parts.add(String.valueOf(hpa.getStatus().getDesiredReplicas()));
+    if (hpa.getStatus().getConditions() != null) {
+      hpa.getStatus().getConditions().forEach(c -> parts.add(c.getType() + "=" + c.getStatus() + "/" + c.getReason()));
+    }
+    return parts;
+  }
+
+  private static Optional<HorizontalPodAutoscaler> autoscaler(Context<ModelDeployment> context, ModelDeployment mdep) {
+    return RevisionObserver.owned(context, HorizontalPodAutoscaler.class, mdep.getMetadata().getName());
   }
 
   private static boolean crdInstalled(KubernetesClient client, String name) {
@@ -217,7 +240,8 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment> {
     Transition decision = PhaseHandlers.next(view);
 
     // 4. Record, before anything changes, so a restart resumes from the decision.
-    var status = statuses.tracked(statuses.decided(previous, decision, view), previous, pin);
+    var status = statuses.autoscaled(statuses.tracked(statuses.decided(previous, decision, view), previous, pin),
+        previous, mdep, autoscaler(context, mdep));
     StatusRecorder.record(mdep, context, previous, status, StatusAggregator.notes(decision.notes, pin), events);
     metrics.record(mdep, previous, status, evaluated.get(), now);
     if (decision.ended != null) {
@@ -297,7 +321,8 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment> {
   private UpdateControl<ModelDeployment> notDeployable(ModelDeployment mdep, Context<ModelDeployment> context,
       ModelDeploymentStatus previous, Optional<ObservedRevision> stable, String reason, String message,
       EventRecorder events, SourceTracker.Pin pin) {
-    var status = statuses.tracked(statuses.notDeployable(mdep, previous, stable, reason, message), previous, pin);
+    var status = statuses.autoscaled(statuses.tracked(statuses.notDeployable(mdep, previous, stable, reason, message),
+        previous, pin), previous, mdep, autoscaler(context, mdep));
     StatusRecorder.record(mdep, context, previous, status, StatusAggregator.notes(List.of(), pin), events);
     // Fixing it may take an object we do not watch (a Secret, a PriorityClass): look again in a while.
     return UpdateControl.<ModelDeployment>noUpdate()

@@ -1,6 +1,7 @@
 package io.modelship.operator.reconciler;
 
 import static io.modelship.operator.reconciler.Conditions.ARTIFACT_RESOLVED;
+import static io.modelship.operator.reconciler.Conditions.AUTOSCALING;
 import static io.modelship.operator.reconciler.Conditions.CANARY_HEALTHY;
 import static io.modelship.operator.reconciler.Conditions.DEGRADED;
 import static io.modelship.operator.reconciler.Conditions.FALSE;
@@ -11,8 +12,13 @@ import static io.modelship.operator.reconciler.Conditions.TRUE;
 import static io.modelship.operator.reconciler.Conditions.UNKNOWN;
 
 import io.fabric8.kubernetes.api.model.apps.DeploymentStatus;
+import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
+import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscalerCondition;
+import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscalerStatus;
 import io.fabric8.kubernetes.client.utils.Serialization;
+import io.modelship.operator.analysis.ServerMetricNames;
 import io.modelship.operator.api.ModelDeployment;
+import io.modelship.operator.api.spec.AutoscalingSpec;
 import io.modelship.operator.api.status.GateResultStatus.Verdict;
 import io.modelship.operator.api.status.HistoryEntry;
 import io.modelship.operator.api.status.ModelDeploymentStatus;
@@ -212,6 +218,56 @@ final class StatusAggregator {
           .build());
     }
     return status;
+  }
+
+  /**
+   * The status with the Autoscaling condition, for a ModelDeployment with spec.autoscaling: whether its
+   * HorizontalPodAutoscaler can scale, from the autoscaler's own conditions (AbleToScale, ScalingActive), with what
+   * to install when it cannot read its metric. Without spec.autoscaling there is no such condition.
+   */
+  ModelDeploymentStatus autoscaled(ModelDeploymentStatus status, ModelDeploymentStatus previous, ModelDeployment mdep,
+      Optional<HorizontalPodAutoscaler> autoscaler) {
+    var conditions = new Conditions(previous.getConditions(), generation(mdep), clock).keep(status.getConditions());
+    var spec = mdep.getSpec().getAutoscaling();
+    String name = mdep.getMetadata().getName();
+    if (spec == null) {
+      status.setConditions(conditions.build().stream().filter(c -> !AUTOSCALING.equals(c.getType())).toList());
+      return status;
+    }
+    var hpaStatus = autoscaler.map(HorizontalPodAutoscaler::getStatus);
+    List<HorizontalPodAutoscalerCondition> hpaConditions = hpaStatus
+        .map(HorizontalPodAutoscalerStatus::getConditions).orElse(List.of());
+    var notAble = hpaConditions.stream()
+        .filter(c -> ("AbleToScale".equals(c.getType()) || "ScalingActive".equals(c.getType())) && FALSE.equals(c.getStatus()))
+        .findFirst();
+    var active = hpaConditions.stream().filter(c -> "ScalingActive".equals(c.getType())).findFirst();
+    if (autoscaler.isEmpty()) {
+      conditions.set(AUTOSCALING, UNKNOWN, "AutoscalerPending", "the HorizontalPodAutoscaler %s is being made".formatted(name));
+    } else if (notAble.isPresent()) {
+      var c = notAble.get();
+      conditions.set(AUTOSCALING, FALSE, c.getReason(), "HorizontalPodAutoscaler %s: %s%s".formatted(name, c.getMessage(),
+          c.getReason() != null && c.getReason().startsWith("FailedGet") ? metricsHint(spec) : ""));
+    } else if (active.isPresent() && TRUE.equals(active.get().getStatus())) {
+      conditions.set(AUTOSCALING, TRUE, "ScalingActive",
+          "HorizontalPodAutoscaler %s scales between %d and %d pods on %s; it asks for %d".formatted(name,
+              spec.getMinReplicas() != null ? spec.getMinReplicas() : 1, spec.getMaxReplicas(),
+              spec.getMetric() != null ? spec.getMetric() : AutoscalingSpec.CPU,
+              hpaStatus.map(HorizontalPodAutoscalerStatus::getDesiredReplicas).orElse(0)));
+    } else {
+      conditions.set(AUTOSCALING, UNKNOWN, "AutoscalerNotSynced",
+          "the HorizontalPodAutoscaler %s has not read its metric yet".formatted(name));
+    }
+    status.setConditions(conditions.build());
+    return status;
+  }
+
+  /** What serves the metric an autoscaler could not read. */
+  private static String metricsHint(AutoscalingSpec spec) {
+    String metric = spec.getMetric() != null ? spec.getMetric() : AutoscalingSpec.CPU;
+    return AutoscalingSpec.CPU.equals(metric)
+        ? "; scaling on cpu needs the resource metrics API (metrics-server) in the cluster"
+        : "; scaling on %s needs the custom metrics API serving %s per pod (e.g. prometheus-adapter)".formatted(metric,
+            AutoscalingSpec.IN_FLIGHT.equals(metric) ? ServerMetricNames.IN_FLIGHT : ServerMetricNames.QUEUE_DEPTH);
   }
 
   /** The pass's Events: what the source tracker saw first (a moved alias starts the rollout), then the decision's. */

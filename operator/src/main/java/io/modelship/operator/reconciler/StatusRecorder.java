@@ -1,6 +1,7 @@
 package io.modelship.operator.reconciler;
 
 import static io.modelship.operator.reconciler.Conditions.ARTIFACT_RESOLVED;
+import static io.modelship.operator.reconciler.Conditions.AUTOSCALING;
 import static io.modelship.operator.reconciler.Conditions.FALSE;
 import static io.modelship.operator.reconciler.Conditions.READY;
 import static io.modelship.operator.reconciler.Conditions.TRUE;
@@ -55,7 +56,10 @@ final class StatusRecorder {
     });
   }
 
-  /** A Warning when Ready turns False for a reason someone must act on; a Normal event when the artifact checks out. */
+  /**
+   * A Warning when Ready turns False for a reason someone must act on, or the autoscaler cannot scale; a Normal event
+   * when the artifact checks out.
+   */
   private static void conditionEvents(
       ModelDeployment mdep, ModelDeploymentStatus previous, ModelDeploymentStatus status, EventRecorder events) {
     for (var condition : status.getConditions()) {
@@ -65,6 +69,8 @@ final class StatusRecorder {
       boolean ready = READY.equals(condition.getType());
       if (ready && FALSE.equals(condition.getStatus()) && WARNING_REASONS.contains(condition.getReason())) {
         events.warning(mdep, condition.getReason(), condition.getMessage());
+      } else if (AUTOSCALING.equals(condition.getType()) && FALSE.equals(condition.getStatus())) {
+        events.warning(mdep, "AutoscalingInactive", condition.getReason() + ": " + condition.getMessage());
       } else if (TRUE.equals(condition.getStatus()) && ARTIFACT_RESOLVED.equals(condition.getType())
           && "ArtifactVerified".equals(condition.getReason())
           && !"ArtifactVerified".equals(Conditions.find(previous.getConditions(), ARTIFACT_RESOLVED)

@@ -178,4 +178,54 @@ class StatusAggregatorTest {
         .isEqualTo(NOW.minusSeconds(600).toString());
     assertThat(condition(second, Conditions.READY).getReason()).isEqualTo("RevisionReady");
   }
+
+  @Test
+  void autoscalingSaysWhetherTheAutoscalerCanScaleAndWhatItNeedsWhenItCannot() {
+    var withoutAutoscaling = statuses.autoscaled(new ModelDeploymentStatus(), new ModelDeploymentStatus(), mdep,
+        Optional.empty());
+    assertThat(withoutAutoscaling.getConditions()).as("no autoscaling, no condition").isEmpty();
+
+    var autoscaling = new io.modelship.operator.api.spec.AutoscalingSpec();
+    autoscaling.setMaxReplicas(5);
+    autoscaling.setMetric(io.modelship.operator.api.spec.AutoscalingSpec.QUEUE_DEPTH);
+    autoscaling.setTarget(4);
+    mdep.getSpec().setAutoscaling(autoscaling);
+
+    assertThat(autoscalingCondition(Optional.empty()).getReason()).isEqualTo("AutoscalerPending");
+    var hpa = new io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscalerBuilder()
+        .withNewMetadata().withName("iris").endMetadata().build();
+    assertThat(autoscalingCondition(Optional.of(hpa)).getReason()).as("made, not yet read").isEqualTo("AutoscalerNotSynced");
+
+    hpa.setStatus(new io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscalerStatusBuilder()
+        .withDesiredReplicas(3)
+        .addNewCondition().withType("AbleToScale").withStatus("True").withReason("ReadyForNewScale").endCondition()
+        .addNewCondition().withType("ScalingActive").withStatus("False").withReason("FailedGetPodsMetric")
+        .withMessage("unable to get metric modelship_inference_queue_depth").endCondition()
+        .build());
+    var cannot = autoscalingCondition(Optional.of(hpa));
+    assertThat(cannot.getStatus()).isEqualTo("False");
+    assertThat(cannot.getReason()).isEqualTo("FailedGetPodsMetric");
+    assertThat(cannot.getMessage()).isEqualTo("HorizontalPodAutoscaler iris: unable to get metric"
+        + " modelship_inference_queue_depth; scaling on queueDepth needs the custom metrics API serving"
+        + " modelship_inference_queue_depth per pod (e.g. prometheus-adapter)");
+
+    hpa.getStatus().getConditions().get(0).setStatus("False");
+    hpa.getStatus().getConditions().get(0).setReason("FailedGetScale");
+    hpa.getStatus().getConditions().get(0).setMessage("the HPA controller was unable to get the target's current scale");
+    assertThat(autoscalingCondition(Optional.of(hpa)).getReason()).as("the first verdict that stops it")
+        .isEqualTo("FailedGetScale");
+
+    hpa.getStatus().getConditions().get(0).setStatus("True");
+    hpa.getStatus().getConditions().get(1).setStatus("True");
+    hpa.getStatus().getConditions().get(1).setReason("ValidMetricFound");
+    var scaling = autoscalingCondition(Optional.of(hpa));
+    assertThat(scaling.getStatus()).isEqualTo("True");
+    assertThat(scaling.getMessage()).isEqualTo("HorizontalPodAutoscaler iris scales between 1 and 5 pods on queueDepth;"
+        + " it asks for 3");
+  }
+
+  private Condition autoscalingCondition(Optional<io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler> hpa) {
+    return condition(statuses.autoscaled(new ModelDeploymentStatus(), new ModelDeploymentStatus(), mdep, hpa),
+        Conditions.AUTOSCALING);
+  }
 }

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
+import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscalerStatusBuilder;
 import io.modelship.operator.api.ModelDeployment;
 import io.modelship.operator.api.spec.AutoscalingSpec;
 import io.modelship.operator.api.spec.ResourcesSpec;
@@ -71,6 +72,35 @@ class AutoscalingScenarioTest {
       assertThat(k8s.phase("elastic")).isEqualTo(Phase.Stable);
     });
 
+    // The autoscaler's controller cannot read its metric (no metrics-server): the ModelDeployment says so, and what
+    // to install, with a Warning Event; once it can, the condition turns True.
+    k8s.client.autoscaling().v2().horizontalPodAutoscalers().inNamespace(NAMESPACE).withName("elastic").editStatus(h -> {
+      h.setStatus(new HorizontalPodAutoscalerStatusBuilder().withDesiredReplicas(2).withCurrentReplicas(2)
+          .addNewCondition().withType("AbleToScale").withStatus("True").withReason("SucceededGetScale")
+          .withMessage("the HPA controller was able to get the target's current scale").endCondition()
+          .addNewCondition().withType("ScalingActive").withStatus("False").withReason("FailedGetResourceMetric")
+          .withMessage("the HPA was unable to compute the replica count: failed to get cpu utilization").endCondition()
+          .build());
+      return h;
+    });
+    await().atMost(TIMEOUT).untilAsserted(() -> {
+      var condition = OperatorHarness.condition(k8s.status("elastic"), "Autoscaling");
+      assertThat(condition.getStatus()).isEqualTo("False");
+      assertThat(condition.getReason()).isEqualTo("FailedGetResourceMetric");
+      assertThat(condition.getMessage()).contains("failed to get cpu utilization", "metrics-server");
+      assertThat(k8s.warnings("elastic")).contains("AutoscalingInactive");
+    });
+    k8s.client.autoscaling().v2().horizontalPodAutoscalers().inNamespace(NAMESPACE).withName("elastic").editStatus(h -> {
+      h.getStatus().getConditions().get(1).setStatus("True");
+      h.getStatus().getConditions().get(1).setReason("ValidMetricFound");
+      return h;
+    });
+    await().atMost(TIMEOUT).untilAsserted(() -> {
+      var condition = OperatorHarness.condition(k8s.status("elastic"), "Autoscaling");
+      assertThat(condition.getStatus()).isEqualTo("True");
+      assertThat(condition.getMessage()).isEqualTo("HorizontalPodAutoscaler elastic scales between 2 and 6 pods on cpu; it asks for 2");
+    });
+
     // Above the ceiling: held at it.
     k8s.edit("elastic", m -> m.getSpec().setReplicas(50));
     await().atMost(TIMEOUT).untilAsserted(() -> assertThat(k8s.replicas(revision)).isEqualTo(6));
@@ -96,6 +126,7 @@ class AutoscalingScenarioTest {
     await().atMost(TIMEOUT).untilAsserted(() -> {
       assertThat(autoscaler("elastic")).as("the HorizontalPodAutoscaler").isNull();
       assertThat(k8s.replicas(revision)).isEqualTo(3);
+      assertThat(k8s.status("elastic").getConditions()).extracting(c -> c.getType()).doesNotContain("Autoscaling");
     });
     assertThat(k8s.deployments()).as("scaling shapes no pod: no new revision")
         .extracting(d -> d.getMetadata().getName()).containsExactly(revision);
