@@ -159,7 +159,7 @@ class AutoscalingScenarioTest {
       assertThat(k8s.status("surging").getReplicas()).isEqualTo(8);
     });
 
-    passStep("surging");
+    k8s.passStep("surging");
     await().atMost(TIMEOUT).untilAsserted(() -> {
       assertThat(k8s.canary("surging").getStep()).isEqualTo(1);
       assertThat(k8s.replicas(canary)).isEqualTo(4);
@@ -175,7 +175,7 @@ class AutoscalingScenarioTest {
       assertThat(k8s.canary("surging").getStep()).isEqualTo(1);
     });
 
-    passStep("surging");
+    k8s.passStep("surging");
     await().atMost(TIMEOUT).untilAsserted(() -> {
       assertThat(k8s.phase("surging")).isEqualTo(Phase.Stable);
       assertThat(k8s.status("surging").getHistory()).first()
@@ -204,12 +204,4 @@ class AutoscalingScenarioTest {
     return k8s.client.autoscaling().v2().horizontalPodAutoscalers().inNamespace(NAMESPACE).withName(name).get();
   }
 
-  /** Lets a reached step's pause (30s) pass: waits until the operator has seen the step reached, then moves time. */
-  private void passStep(String name) {
-    await().atMost(TIMEOUT).untilAsserted(() -> {
-      var canary = k8s.status(name).getCanary();
-      assertThat(canary == null || canary.getStepReachedAt() != null).as("the step is reached").isTrue();
-    });
-    k8s.clock.advance(Duration.ofSeconds(31));
-  }
 }

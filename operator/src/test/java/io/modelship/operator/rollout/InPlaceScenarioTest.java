@@ -211,14 +211,6 @@ class InPlaceScenarioTest {
     }
   }
 
-  /** Waits until the step is reached, then moves the clock past its pause. */
-  private void passStep() {
-    await().atMost(TIMEOUT).untilAsserted(() -> {
-      var canary = status().getCanary();
-      assertThat(canary == null || canary.getStepReachedAt() != null).as("the step is reached").isTrue();
-    });
-    k8s.clock.advance(Duration.ofSeconds(31));
-  }
 
   /**
    * A ModelDeployment of 2 replicas with strategy inPlace, stable on v1, its two pods played by real servers:
@@ -292,7 +284,7 @@ class InPlaceScenarioTest {
     Map<String, AtomicInteger> answeredBy = client.answeredBy;
     List<String> failures = client.failures;
     try {
-      passStep();
+      k8s.passStep("iris");
       // The 100 % step has no pause: once both pods take it the rollout is promoted, often before a poll could see
       // the step itself, so only the outcome is awaited.
       await().atMost(TIMEOUT).untilAsserted(() -> {

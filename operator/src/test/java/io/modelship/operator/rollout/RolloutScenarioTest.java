@@ -81,7 +81,7 @@ class RolloutScenarioTest {
     });
     assertThat(k8s.canary("healthy").getStep()).isZero();
 
-    passStep("healthy");
+    k8s.passStep("healthy");
     await().atMost(TIMEOUT).untilAsserted(() -> {
       assertThat(k8s.canary("healthy").getStep()).isEqualTo(1);
       assertThat(replicas(canary)).isEqualTo(2);
@@ -89,7 +89,7 @@ class RolloutScenarioTest {
       assertThat(k8s.canary("healthy").getWeight()).isEqualTo(50);
     });
 
-    passStep("healthy");
+    k8s.passStep("healthy");
     await().atMost(TIMEOUT).untilAsserted(() -> {
       var status = status("healthy");
       assertThat(status.getPhase()).isEqualTo(Phase.Stable);
@@ -142,7 +142,7 @@ class RolloutScenarioTest {
     assertThat(k8s.client.secrets().inNamespace(NAMESPACE).withName("shadowed-modelship-admin").get())
         .as("the token the operator presents to the stable pods").isNotNull();
 
-    passStep("shadowed");
+    k8s.passStep("shadowed");
     await().atMost(TIMEOUT).untilAsserted(() -> {
       assertThat(k8s.canary("shadowed").getStep()).isEqualTo(1);
       assertThat(replicas(canary)).isEqualTo(2);
@@ -396,7 +396,7 @@ class RolloutScenarioTest {
       String canary = k8s.awaitOtherRevision("swap", stable);
       k8s.autoReady(canary);
       for (int i = 0; i < 10 && phase("swap") != Phase.Stable; i++) {
-        passStep("swap");
+        k8s.passStep("swap");
         k8s.awaitReconciliations(2);
       }
       await().atMost(TIMEOUT).until(() -> phase("swap") == Phase.Stable && k8s.deployment(stable).isEmpty());
@@ -413,10 +413,10 @@ class RolloutScenarioTest {
     k8s.autoReady(canary);
     await().atMost(TIMEOUT).untilAsserted(() -> assertThat(weights("routed")).containsExactly(
         Map.entry(stable, 75), Map.entry(canary, 25)));
-    passStep("routed");
+    k8s.passStep("routed");
     await().atMost(TIMEOUT).untilAsserted(() -> assertThat(weights("routed")).containsExactly(
         Map.entry(stable, 50), Map.entry(canary, 50)));
-    passStep("routed");
+    k8s.passStep("routed");
     await().atMost(TIMEOUT).untilAsserted(() -> assertThat(weights("routed")).containsExactly(Map.entry(canary, 100)));
   }
 
@@ -442,7 +442,7 @@ class RolloutScenarioTest {
     String stable = stableThenNewSource("restart", m -> {});
     String canary = k8s.awaitOtherRevision("restart", stable);
     k8s.autoReady(canary);
-    passStep("restart");
+    k8s.passStep("restart");
     await().atMost(TIMEOUT).untilAsserted(() -> assertThat(k8s.canary("restart").getStep()).isEqualTo(1));
     String canaryUid = k8s.deployment(canary).orElseThrow().getMetadata().getUid();
 
@@ -455,7 +455,7 @@ class RolloutScenarioTest {
     // The stable floor held across the restart: 4 pods minus the 2 ready canary pods.
     assertThat(replicas(stable)).isEqualTo(2);
 
-    passStep("restart");
+    k8s.passStep("restart");
     await().atMost(TIMEOUT).until(() -> phase("restart") == Phase.Stable);
   }
 
@@ -497,14 +497,6 @@ class RolloutScenarioTest {
     assertThat(replicas(stable)).isEqualTo(4);
   }
 
-  /** Lets a reached step's pause (30s) pass: waits until the operator has seen the step reached, then moves time. */
-  private void passStep(String name) {
-    await().atMost(TIMEOUT).untilAsserted(() -> {
-      var canary = k8s.status(name).getCanary();
-      assertThat(canary == null || canary.getStepReachedAt() != null).as("the step is reached").isTrue();
-    });
-    k8s.clock.advance(Duration.ofSeconds(31));
-  }
 
   /** A fresh operator instance on the same apiserver keeps the phase and recreates nothing. */
   private void restartAndExpect(String name, Phase phase) {

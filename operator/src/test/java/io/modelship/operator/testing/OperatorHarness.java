@@ -298,6 +298,19 @@ public final class OperatorHarness implements AutoCloseable {
         .map(io.fabric8.kubernetes.api.model.Event::getReason).toList();
   }
 
+  /**
+   * Lets a reached step's pause pass: waits until the operator has seen the step reached (or the rollout is over),
+   * then moves the clock 31 s, past the 30 s pauses the scenarios use.
+   */
+  public void passStep(String name) {
+    await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+      var canary = status(name).getCanary();
+      org.assertj.core.api.Assertions.assertThat(canary == null || canary.getStepReachedAt() != null)
+          .as("the step is reached").isTrue();
+    });
+    clock.advance(Duration.ofSeconds(31));
+  }
+
   public void awaitReconciliations(int n) {
     long target = operator.reconciler().reconciliations() + n;
     await().atMost(Duration.ofSeconds(20)).until(() -> operator.reconciler().reconciliations() >= target);
