@@ -24,10 +24,13 @@ import java.util.concurrent.TimeUnit;
  * runs first and is not counted. Prints one line per concurrency: {@code ORT {json}}.
  *
  * <p>usage: {@code OrtBench MODEL.onnx LABEL WARMUP_S DURATION_S THREADS...}. Every loop ends at its deadline
- * and after at most {@link #MAX_CALLS_PER_THREAD} calls, whichever comes first.
+ * and after at most {@link #MAX_CALLS_PER_THREAD} calls, whichever comes first. {@code -Dort.rows=N} runs N rows
+ * per call instead of one (the batch the server's batcher would form): the ceiling batching can reach, in
+ * {@code rowsPerSec}.
  */
 public final class OrtBench {
   private static final int MAX_CALLS_PER_THREAD = 20_000_000;
+  private static final int ROWS = Integer.getInteger("ort.rows", 1);
 
   private OrtBench() {}
 
@@ -46,7 +49,7 @@ public final class OrtBench {
       try (OrtSession session = env.createSession(model, options)) {
         Map.Entry<String, NodeInfo> input = session.getInputInfo().entrySet().iterator().next();
         long features = ((TensorInfo) input.getValue().getInfo()).getShape()[1];
-        float[] row = new float[(int) features];
+        float[] row = new float[(int) features * ROWS];
         Random random = new Random(2024);
         for (int i = 0; i < row.length; i++) {
           row[i] = random.nextFloat() * 4 - 2;
@@ -56,10 +59,12 @@ public final class OrtBench {
           measure(env, session, input.getKey(), row, threads, warmupS); // warm-up, discarded
           Result result = measure(env, session, input.getKey(), row, threads, durationS);
           System.out.printf(Locale.ROOT,
-              "ORT {\"model\":\"%s\",\"threads\":%d,\"intraOpThreads\":%d,\"calls\":%d,\"seconds\":%.3f,"
-                  + "\"opsPerSec\":%.1f,\"p50Ms\":%.4f,\"p99Ms\":%.4f,\"maxMs\":%.4f}%n",
-              label, threads, Runtime.getRuntime().availableProcessors(), result.calls, result.seconds,
-              result.calls / result.seconds, result.percentileMs(50), result.percentileMs(99),
+              "ORT {\"model\":\"%s\",\"threads\":%d,\"intraOpThreads\":%d,\"rows\":%d,\"calls\":%d,"
+                  + "\"seconds\":%.3f,\"opsPerSec\":%.1f,\"rowsPerSec\":%.1f,\"p50Ms\":%.4f,\"p99Ms\":%.4f,"
+                  + "\"maxMs\":%.4f}%n",
+              label, threads, Runtime.getRuntime().availableProcessors(), ROWS, result.calls, result.seconds,
+              result.calls / result.seconds, result.calls * ROWS / result.seconds, result.percentileMs(50),
+              result.percentileMs(99),
               result.percentileMs(100));
         }
       }
@@ -80,7 +85,7 @@ public final class OrtBench {
       Thread worker = new Thread(() -> {
         long[] own = new long[1 << 16];
         int n = 0;
-        long[] shape = {1, row.length};
+        long[] shape = {ROWS, row.length / ROWS};
         try {
           start.await();
           long deadline = window[0] + durationNs;
@@ -92,7 +97,7 @@ public final class OrtBench {
             try (OnnxTensor tensor = OnnxTensor.createTensor(env, FloatBuffer.wrap(row), shape);
                 OrtSession.Result result = session.run(Map.of(inputName, tensor))) {
               float[][] out = (float[][]) result.get(0).getValue();
-              if (out.length != 1) {
+              if (out.length != ROWS) {
                 throw new IllegalStateException("unexpected output rows " + out.length);
               }
             }

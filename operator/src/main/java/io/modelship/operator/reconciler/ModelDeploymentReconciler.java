@@ -34,6 +34,7 @@ import io.modelship.operator.events.EventRecorder;
 import io.modelship.operator.inplace.InPlaceControl;
 import io.modelship.operator.metrics.RolloutMetrics;
 import io.modelship.operator.resources.Labels;
+import io.modelship.operator.resources.PodAutoscaler;
 import io.modelship.operator.resources.PodIngressPolicy;
 import io.modelship.operator.resources.RevisionDeployment;
 import io.modelship.operator.revision.ObservedRevision;
@@ -54,7 +55,6 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -119,7 +119,7 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment> {
         ownedInformer(NetworkPolicy.class, context),
         // The autoscaler's controller rewrites its status with every metric it reads: only a change of its spec,
         // of the count it asks for or of whether it can scale matters here.
-        ownedInformer(HorizontalPodAutoscaler.class, context, ModelDeploymentReconciler::autoscalerChanged),
+        ownedInformer(HorizontalPodAutoscaler.class, context, PodAutoscaler::changed),
         // Pods are owned by ReplicaSets, not by us: map them back through our label.
         new InformerEventSource<>(
             InformerEventSourceConfiguration.from(Pod.class, ModelDeployment.class)
@@ -135,24 +135,6 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment> {
                 .build(),
             context)));
     return sources;
-  }
-
-  static boolean autoscalerChanged(HorizontalPodAutoscaler now, HorizontalPodAutoscaler before) {
-    return !Objects.equals(now.getMetadata().getGeneration(), before.getMetadata().getGeneration())
-        || !Objects.equals(scaling(now), scaling(before));
-  }
-
-  /** What the Autoscaling condition and the pod count are made of: desired count, and each condition's verdict. */
-  private static List<String> scaling(HorizontalPodAutoscaler hpa) {
-    if (hpa.getStatus() == null) {
-      return List.of();
-    }
-    List<String> parts = new ArrayList<>();
-    parts.add(String.valueOf(hpa.getStatus().getDesiredReplicas()));
-    if (hpa.getStatus().getConditions() != null) {
-      hpa.getStatus().getConditions().forEach(c -> parts.add(c.getType() + "=" + c.getStatus() + "/" + c.getReason()));
-    }
-    return parts;
   }
 
   private static Optional<HorizontalPodAutoscaler> autoscaler(Context<ModelDeployment> context, ModelDeployment mdep) {

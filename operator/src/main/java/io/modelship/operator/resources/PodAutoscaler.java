@@ -9,6 +9,9 @@ import io.modelship.operator.analysis.ServerMetricNames;
 import io.modelship.operator.api.CrdConstants;
 import io.modelship.operator.api.ModelDeployment;
 import io.modelship.operator.api.spec.AutoscalingSpec;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 
 /**
@@ -38,6 +41,27 @@ public final class PodAutoscaler {
         .withMetrics(metric(spec))
         .endSpec()
         .build());
+  }
+
+  /**
+   * Whether an update of an autoscaler matters to its ModelDeployment: its spec, the count it asks for, or whether it
+   * can scale (its conditions' verdicts). Its controller rewrites the rest of its status with every metric it reads.
+   */
+  public static boolean changed(HorizontalPodAutoscaler now, HorizontalPodAutoscaler before) {
+    return !Objects.equals(now.getMetadata().getGeneration(), before.getMetadata().getGeneration())
+        || !verdict(now).equals(verdict(before));
+  }
+
+  private static List<String> verdict(HorizontalPodAutoscaler hpa) {
+    if (hpa.getStatus() == null) {
+      return List.of();
+    }
+    List<String> parts = new ArrayList<>();
+    parts.add(String.valueOf(hpa.getStatus().getDesiredReplicas()));
+    if (hpa.getStatus().getConditions() != null) {
+      hpa.getStatus().getConditions().forEach(c -> parts.add(c.getType() + "=" + c.getStatus() + "/" + c.getReason()));
+    }
+    return parts;
   }
 
   static MetricSpec metric(AutoscalingSpec spec) {
