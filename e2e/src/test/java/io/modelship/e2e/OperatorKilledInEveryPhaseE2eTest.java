@@ -39,7 +39,7 @@ class OperatorKilledInEveryPhaseE2eTest {
   @RegisterExtension
   static final TestNamespace ns = new TestNamespace(NAMESPACE);
 
-  private final Mdeps mdep = new Mdeps(ns.cluster(), NAMESPACE, "phases");
+  private Mdeps mdep = new Mdeps(ns.cluster(), NAMESPACE, "phases");
   /** Every Deployment uid seen per revision Deployment name: one each, or a revision was created twice. */
   private final Map<String, Set<String>> uids = new ConcurrentHashMap<>();
   private final AtomicInteger mostRevisions = new AtomicInteger();
@@ -126,6 +126,80 @@ class OperatorKilledInEveryPhaseE2eTest {
     assertThat(fewestReady.get()).as("fewest ready model-server pods once stable").isGreaterThanOrEqualTo(2);
   }
 
+  /**
+   * The same with strategy inPlace: killed while the running pods fetch and load v2 beside v1, at the reached step,
+   * and paused. The two pods are never replaced nor restarted, and the rollout ends as it would have.
+   */
+  @Test
+  void anOperatorKilledDuringAnInPlaceRolloutResumesItInTheSamePods() throws Exception {
+    mdep = new Mdeps(ns.cluster(), NAMESPACE, "inplace");
+    String v1 = ns.store().putMlp("killed/inplace-1", new Mlp(4, 16, 1, 3, 81));
+    String v2 = ns.store().putMlp("killed/inplace-2", new Mlp(4, 16, 1, 3, 82));
+    var spec = Specs.errorRateGate(Specs.steps(Specs.s3(NAMESPACE, "inplace", ns.store(), v1, 2),
+        50, "10m", 100, null), "2s", 10, 0.05);
+    Specs.rollout(spec).setStrategy("inPlace");
+    ns.cluster().client().resource(spec).create();
+    var sampler = Executors.newSingleThreadScheduledExecutor();
+    sampler.scheduleWithFixedDelay(this::sample, 0, 250, TimeUnit.MILLISECONDS);
+    try {
+      await("v1 stable").atMost(Duration.ofMinutes(3)).untilAsserted(() -> {
+        assertThat(mdep.phase()).isEqualTo(Phase.Stable);
+        assertThat(mdep.stable().getReadyReplicas()).isEqualTo(2);
+      });
+      floorWatched.set(true);
+      Map<String, String> pods = podUidsAndRestarts();
+      try (Traffic traffic = new Traffic(mdep.clusterIp(), "inplace", Traffic.IRIS_BODY, 20, 8)) {
+        mdep.newSource(v2);
+        // Killed the moment the rollout shows: the pods are fetching or loading v2 beside v1.
+        await("the in-place rollout started").atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(50))
+            .untilAsserted(() -> assertThat(mdep.canary()).isNotNull());
+        String reason = mdep.condition("Progressing", "reason");
+        kill(Phase.Progressing);
+        resumedAfter.set(resumedAfter.size() - 1, resumedAfter.get(resumedAfter.size() - 1) + " (" + reason + ")");
+        await("v2 at its 50 % step in place").atMost(Duration.ofMinutes(3)).untilAsserted(() -> {
+          assertThat(mdep.canary().getStepReachedAt()).isNotNull();
+          assertThat(mdep.canary().getHost()).isEqualTo(mdep.stable().getRevision());
+        });
+        String reachedAt = mdep.canary().getStepReachedAt();
+        killIn(Phase.Progressing);
+        assertThat(mdep.canary().getStepReachedAt()).as("the step, reached before the kill").isEqualTo(reachedAt);
+
+        mdep.edit(m -> Specs.rollout(m).setPaused(true));
+        killIn(Phase.Paused);
+        mdep.edit(m -> {
+          Specs.rollout(m).setPaused(false);
+          annotate("modelship.io/promote").accept(m);
+        });
+        await("v2 promoted in place").atMost(Duration.ofMinutes(3)).untilAsserted(() -> {
+          assertThat(mdep.phase()).isEqualTo(Phase.Stable);
+          assertThat(mdep.status().getHistory()).first().satisfies(h -> assertThat(h.getOutcome()).isEqualTo(Outcome.Promoted));
+        });
+        RealCluster.progress(("OperatorKilledInEveryPhaseE2eTest in place: %d kills; a new operator ready after %s;"
+            + " fewest ready pods %d; answers: %s").formatted(resumedAfter.size(), resumedAfter, fewestReady.get(),
+            traffic.answers()));
+        assertThat(traffic.failures()).as("client-visible failures: %s", traffic.failureSamples()).isZero();
+      }
+      assertThat(podUidsAndRestarts()).as("the same two pods, never restarted").isEqualTo(pods);
+    } finally {
+      sampler.shutdownNow();
+    }
+    assertThat(mdep.status().getHistory()).extracting(h -> h.getOutcome()).containsExactly(Outcome.Promoted);
+    assertThat(mdep.reasons()).filteredOn("RolloutStarted"::equals).as("rollouts started").hasSize(1);
+    assertThat(uids).as("one Deployment, one uid").hasSize(1)
+        .allSatisfy((name, seen) -> assertThat(seen).as(name).hasSize(1));
+    assertThat(fewestReady.get()).as("fewest ready model-server pods once stable").isGreaterThanOrEqualTo(2);
+  }
+
+  /** Each model-server pod's uid with its containers' restart count. */
+  private Map<String, String> podUidsAndRestarts() {
+    Map<String, String> pods = new java.util.TreeMap<>();
+    ns.cluster().client().pods().inNamespace(NAMESPACE).withLabel("modelship.io/deployment", mdep.name).list().getItems()
+        .stream().filter(p -> p.getMetadata().getDeletionTimestamp() == null)
+        .forEach(p -> pods.put(p.getMetadata().getUid(), String.valueOf(p.getStatus().getContainerStatuses().stream()
+            .mapToInt(c -> c.getRestartCount() == null ? 0 : c.getRestartCount()).sum())));
+    return pods;
+  }
+
   /** Kills the operator in {@code phase}, which the ModelDeployment is in now, and waits until a new one acts. */
   private void killIn(Phase phase) throws Exception {
     await("phase " + phase).atMost(Duration.ofMinutes(1))
@@ -187,12 +261,12 @@ class OperatorKilledInEveryPhaseE2eTest {
     var client = ns.cluster().client();
     try {
       List<Deployment> revisions = client.apps().deployments().inNamespace(NAMESPACE).list().getItems().stream()
-          .filter(d -> d.getMetadata().getName().startsWith("phases-")).toList();
+          .filter(d -> d.getMetadata().getName().startsWith(mdep.name + "-")).toList();
       revisions.forEach(d -> uids.computeIfAbsent(d.getMetadata().getName(), n -> ConcurrentHashMap.newKeySet())
           .add(d.getMetadata().getUid()));
       mostRevisions.accumulateAndGet(revisions.size(), Math::max);
       if (floorWatched.get()) {
-        int ready = (int) client.pods().inNamespace(NAMESPACE).withLabel("modelship.io/deployment", "phases").list()
+        int ready = (int) client.pods().inNamespace(NAMESPACE).withLabel("modelship.io/deployment", mdep.name).list()
             .getItems().stream().filter(p -> p.getMetadata().getDeletionTimestamp() == null)
             .filter(PodSignals::ready).count();
         fewestReady.accumulateAndGet(ready, Math::min);
