@@ -16,7 +16,6 @@ import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
 import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscalerCondition;
 import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscalerStatus;
 import io.fabric8.kubernetes.client.utils.Serialization;
-import io.modelship.operator.analysis.ServerMetricNames;
 import io.modelship.operator.api.ModelDeployment;
 import io.modelship.operator.api.spec.AutoscalingSpec;
 import io.modelship.operator.api.status.GateResultStatus.Verdict;
@@ -24,6 +23,7 @@ import io.modelship.operator.api.status.HistoryEntry;
 import io.modelship.operator.api.status.ModelDeploymentStatus;
 import io.modelship.operator.api.status.Phase;
 import io.modelship.operator.resources.Labels;
+import io.modelship.operator.resources.PodAutoscaler;
 import io.modelship.operator.revision.ObservedRevision;
 import io.modelship.operator.rollout.PodSignals;
 import io.modelship.operator.rollout.RevisionStatuses;
@@ -227,13 +227,12 @@ final class StatusAggregator {
    */
   ModelDeploymentStatus autoscaled(ModelDeploymentStatus status, ModelDeploymentStatus previous, ModelDeployment mdep,
       Optional<HorizontalPodAutoscaler> autoscaler) {
-    var conditions = new Conditions(previous.getConditions(), generation(mdep), clock).keep(status.getConditions());
     var spec = mdep.getSpec().getAutoscaling();
-    String name = mdep.getMetadata().getName();
     if (spec == null) {
-      status.setConditions(conditions.build().stream().filter(c -> !AUTOSCALING.equals(c.getType())).toList());
-      return status;
+      return status; // the status was built without it
     }
+    var conditions = new Conditions(previous.getConditions(), generation(mdep), clock).keep(status.getConditions());
+    String name = mdep.getMetadata().getName();
     var hpaStatus = autoscaler.map(HorizontalPodAutoscaler::getStatus);
     List<HorizontalPodAutoscalerCondition> hpaConditions = hpaStatus
         .map(HorizontalPodAutoscalerStatus::getConditions).orElse(List.of());
@@ -250,8 +249,7 @@ final class StatusAggregator {
     } else if (active.isPresent() && TRUE.equals(active.get().getStatus())) {
       conditions.set(AUTOSCALING, TRUE, "ScalingActive",
           "HorizontalPodAutoscaler %s scales between %d and %d pods on %s; it asks for %d".formatted(name,
-              spec.getMinReplicas() != null ? spec.getMinReplicas() : 1, spec.getMaxReplicas(),
-              spec.getMetric() != null ? spec.getMetric() : AutoscalingSpec.CPU,
+              AutoscalingSpec.minReplicasOf(spec), spec.getMaxReplicas(), AutoscalingSpec.metricOf(spec),
               hpaStatus.map(HorizontalPodAutoscalerStatus::getDesiredReplicas).orElse(0)));
     } else {
       conditions.set(AUTOSCALING, UNKNOWN, "AutoscalerNotSynced",
@@ -263,11 +261,11 @@ final class StatusAggregator {
 
   /** What serves the metric an autoscaler could not read. */
   private static String metricsHint(AutoscalingSpec spec) {
-    String metric = spec.getMetric() != null ? spec.getMetric() : AutoscalingSpec.CPU;
-    return AutoscalingSpec.CPU.equals(metric)
-        ? "; scaling on cpu needs the resource metrics API (metrics-server) in the cluster"
-        : "; scaling on %s needs the custom metrics API serving %s per pod (e.g. prometheus-adapter)".formatted(metric,
-            AutoscalingSpec.IN_FLIGHT.equals(metric) ? ServerMetricNames.IN_FLIGHT : ServerMetricNames.QUEUE_DEPTH);
+    String metric = AutoscalingSpec.metricOf(spec);
+    return PodAutoscaler.serverMetric(metric)
+        .map(gauge -> "; scaling on %s needs the custom metrics API serving %s per pod (e.g. prometheus-adapter)"
+            .formatted(metric, gauge))
+        .orElse("; scaling on cpu needs the resource metrics API (metrics-server) in the cluster");
   }
 
   /** The pass's Events: what the source tracker saw first (a moved alias starts the rollout), then the decision's. */

@@ -36,7 +36,7 @@ public final class PodAutoscaler {
         .withMetadata(Labels.owned(mdep, name, Labels.forDeployment(mdep)))
         .withNewSpec()
         .withNewScaleTargetRef(CrdConstants.API_VERSION, CrdConstants.KIND, name)
-        .withMinReplicas(spec.getMinReplicas() != null ? spec.getMinReplicas() : 1)
+        .withMinReplicas(AutoscalingSpec.minReplicasOf(spec))
         .withMaxReplicas(spec.getMaxReplicas())
         .withMetrics(metric(spec))
         .endSpec()
@@ -64,17 +64,22 @@ public final class PodAutoscaler {
     return parts;
   }
 
-  static MetricSpec metric(AutoscalingSpec spec) {
-    String metric = spec.getMetric() != null ? spec.getMetric() : AutoscalingSpec.CPU;
+  /** The model server's gauge a per-pod metric reads (inFlight, queueDepth); empty for cpu. */
+  public static Optional<String> serverMetric(String metric) {
     return switch (metric) {
-      case AutoscalingSpec.IN_FLIGHT -> perPod(ServerMetricNames.IN_FLIGHT, spec.getTarget());
-      case AutoscalingSpec.QUEUE_DEPTH -> perPod(ServerMetricNames.QUEUE_DEPTH, spec.getTarget());
-      default -> new MetricSpecBuilder().withType("Resource")
+      case AutoscalingSpec.IN_FLIGHT -> Optional.of(ServerMetricNames.IN_FLIGHT);
+      case AutoscalingSpec.QUEUE_DEPTH -> Optional.of(ServerMetricNames.QUEUE_DEPTH);
+      default -> Optional.empty();
+    };
+  }
+
+  static MetricSpec metric(AutoscalingSpec spec) {
+    return serverMetric(AutoscalingSpec.metricOf(spec)).map(gauge -> perPod(gauge, spec.getTarget()))
+        .orElseGet(() -> new MetricSpecBuilder().withType("Resource")
           .withNewResource().withName("cpu")
           .withNewTarget().withType("Utilization")
           .withAverageUtilization(spec.getTarget() != null ? spec.getTarget() : AutoscalingSpec.DEFAULT_CPU_TARGET)
-          .endTarget().endResource().build();
-    };
+          .endTarget().endResource().build());
   }
 
   private static MetricSpec perPod(String metricName, Integer target) {

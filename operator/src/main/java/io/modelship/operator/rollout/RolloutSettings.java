@@ -1,6 +1,7 @@
 package io.modelship.operator.rollout;
 
 import io.modelship.operator.api.spec.AnalysisSpec;
+import io.modelship.operator.api.spec.AutoscalingSpec;
 import io.modelship.operator.api.spec.Durations;
 import io.modelship.operator.api.spec.ModelDeploymentSpec;
 import io.modelship.operator.api.spec.RolloutSpec;
@@ -60,8 +61,7 @@ public record RolloutSettings(
     if (autoscaling == null || replicas == 0 || autoscaling.getMaxReplicas() == null) {
       return replicas;
     }
-    int min = autoscaling.getMinReplicas() != null ? autoscaling.getMinReplicas() : 1;
-    return Math.max(min, Math.min(autoscaling.getMaxReplicas(), replicas));
+    return Math.max(AutoscalingSpec.minReplicasOf(autoscaling), Math.min(autoscaling.getMaxReplicas(), replicas));
   }
 
   /** The Gateway API traffic settings of a spec, if it asks for that mode (without parsing the rest). */

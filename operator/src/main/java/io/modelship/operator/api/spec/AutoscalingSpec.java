@@ -50,6 +50,16 @@ public class AutoscalingSpec {
       + "80), a count of requests for inFlight and queueDepth (required there).")
   private Integer target;
 
+  /** The fewest pods, 1 when not set. Static, so the CRD generator does not take it for a property. */
+  public static int minReplicasOf(AutoscalingSpec spec) {
+    return spec.getMinReplicas() != null ? spec.getMinReplicas() : 1;
+  }
+
+  /** The metric scaled on, cpu when not set. */
+  public static String metricOf(AutoscalingSpec spec) {
+    return spec.getMetric() != null ? spec.getMetric() : CPU;
+  }
+
   public Integer getMinReplicas() { return minReplicas; }
   public void setMinReplicas(Integer minReplicas) { this.minReplicas = minReplicas; }
   public Integer getMaxReplicas() { return maxReplicas; }
