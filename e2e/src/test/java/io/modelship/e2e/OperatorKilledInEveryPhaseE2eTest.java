@@ -153,9 +153,7 @@ class OperatorKilledInEveryPhaseE2eTest {
         // Killed the moment the rollout shows: the pods are fetching or loading v2 beside v1.
         await("the in-place rollout started").atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(50))
             .untilAsserted(() -> assertThat(mdep.canary()).isNotNull());
-        String reason = mdep.condition("Progressing", "reason");
-        kill(Phase.Progressing);
-        resumedAfter.set(resumedAfter.size() - 1, resumedAfter.get(resumedAfter.size() - 1) + " (" + reason + ")");
+        kill(Phase.Progressing + " (" + mdep.condition("Progressing", "reason") + ")");
         await("v2 at its 50 % step in place").atMost(Duration.ofMinutes(3)).untilAsserted(() -> {
           assertThat(mdep.canary().getStepReachedAt()).isNotNull();
           assertThat(mdep.canary().getHost()).isEqualTo(mdep.stable().getRevision());
@@ -204,7 +202,7 @@ class OperatorKilledInEveryPhaseE2eTest {
   private void killIn(Phase phase) throws Exception {
     await("phase " + phase).atMost(Duration.ofMinutes(1))
         .untilAsserted(() -> assertThat(mdep.phase()).isEqualTo(phase));
-    kill(phase);
+    kill(phase.toString());
     assertThat(mdep.phase()).as("the phase after the operator came back").isIn(phase, next(phase));
   }
 
@@ -212,23 +210,24 @@ class OperatorKilledInEveryPhaseE2eTest {
   private void awaitPhaseThenKill(Phase phase) throws Exception {
     await(phase + " seen").atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(50))
         .untilAsserted(() -> assertThat(mdep.phase()).isEqualTo(phase));
-    kill(phase);
+    kill(phase.toString());
   }
 
-  private void kill(Phase phase) throws Exception {
+  /** SIGKILLs the operator, replaces its pod and waits for the new one; {@code when} names the moment in the report. */
+  private void kill(String when) throws Exception {
     Pod operator = operatorPod();
     long killed = System.nanoTime();
     ns.cluster().sigkill(operator.getMetadata().getName());
     // Replaced, not restarted in place: the kubelet's restart back-off (10 s, 20 s, 40 s, ...) would pace the test.
     ns.cluster().client().pods().inNamespace(RealCluster.OPERATOR_NAMESPACE).resource(operator)
         .withGracePeriod(0).delete();
-    // Acting again: a new operator pod ready (its informers synced), then one more status write of its own.
+    // Back: a new operator pod, ready.
     await("a new operator ready").atMost(Duration.ofMinutes(2)).untilAsserted(() -> {
       Pod now = operatorPod();
       assertThat(now.getMetadata().getUid()).isNotEqualTo(operator.getMetadata().getUid());
       assertThat(PodSignals.ready(now)).isTrue();
     });
-    resumedAfter.add("%s %d s".formatted(phase, Duration.ofNanos(System.nanoTime() - killed).toSeconds()));
+    resumedAfter.add("%s %d s".formatted(when, Duration.ofNanos(System.nanoTime() - killed).toSeconds()));
   }
 
   private static Phase next(Phase phase) {
