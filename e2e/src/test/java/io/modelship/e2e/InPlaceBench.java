@@ -5,7 +5,6 @@ import static org.awaitility.Awaitility.await;
 
 import io.modelship.operator.api.status.HistoryEntry.Outcome;
 import io.modelship.operator.api.status.Phase;
-import io.modelship.server.onnx.OnnxModels.Mlp;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -33,10 +32,7 @@ class InPlaceBench {
     Files.createDirectories(out);
     RealCluster cluster = RealCluster.get();
     try (ModelStore store = ModelStore.inFreshNamespace(cluster, NAMESPACE)) {
-      List<String> versions = new ArrayList<>();
-      for (int v = 0; v <= rounds; v++) {
-        versions.add(store.putMlp("bench/" + v, new Mlp(4, 16, 1, 3, 200 + v)));
-      }
+      List<String> versions = store.putVersions("bench", rounds + 1, 200);
       Map<String, String> strategies = Map.of("pods", "canary", "inplace", "inPlace");
       for (var entry : strategies.entrySet()) {
         var spec = Specs.errorRateGate(Specs.steps(Specs.s3(NAMESPACE, entry.getKey(), store, versions.get(0), 2),

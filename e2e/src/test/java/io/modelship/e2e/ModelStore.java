@@ -56,6 +56,18 @@ final class ModelStore implements AutoCloseable {
     return put(key, onnx);
   }
 
+  /**
+   * {@code count} iris-shaped MLPs alike but for their weights, as {@code s3://models/<prefix>/<i>/} for i from 0:
+   * the versions a bench rolls out one after another. Returns their source URIs in that order.
+   */
+  java.util.List<String> putVersions(String prefix, int count, long firstSeed) throws Exception {
+    java.util.List<String> uris = new java.util.ArrayList<>();
+    for (int v = 0; v < count; v++) {
+      uris.add(putMlp(prefix + "/" + v, new Mlp(4, 16, 1, 3, firstSeed + v)));
+    }
+    return uris;
+  }
+
   /** A model that passes every request check yet fails inside ONNX Runtime on every request: 5xx for all. */
   String putFailing(String key) throws Exception {
     Path dir = Files.createTempDirectory("model");
