@@ -222,8 +222,7 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment> {
     Transition decision = PhaseHandlers.next(view);
 
     // 4. Record, before anything changes, so a restart resumes from the decision.
-    var status = statuses.autoscaled(statuses.tracked(statuses.decided(previous, decision, view), previous, pin),
-        previous, mdep, autoscaler(context, mdep));
+    var status = statuses.completed(statuses.decided(previous, decision, view), previous, pin, autoscaler(context, mdep));
     StatusRecorder.record(mdep, context, previous, status, StatusAggregator.notes(decision.notes, pin), events);
     metrics.record(mdep, previous, status, evaluated.get(), now);
     if (decision.ended != null) {
@@ -303,8 +302,8 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment> {
   private UpdateControl<ModelDeployment> notDeployable(ModelDeployment mdep, Context<ModelDeployment> context,
       ModelDeploymentStatus previous, Optional<ObservedRevision> stable, String reason, String message,
       EventRecorder events, SourceTracker.Pin pin) {
-    var status = statuses.autoscaled(statuses.tracked(statuses.notDeployable(mdep, previous, stable, reason, message),
-        previous, pin), previous, mdep, autoscaler(context, mdep));
+    var status = statuses.completed(statuses.notDeployable(mdep, previous, stable, reason, message), previous, pin,
+        autoscaler(context, mdep));
     StatusRecorder.record(mdep, context, previous, status, StatusAggregator.notes(List.of(), pin), events);
     // Fixing it may take an object we do not watch (a Secret, a PriorityClass): look again in a while.
     return UpdateControl.<ModelDeployment>noUpdate()

@@ -208,6 +208,15 @@ final class StatusAggregator {
     return status;
   }
 
+  /**
+   * What status holds beside the decision, whichever way it was made (decided or not deployable): what the source
+   * tracker read, and the autoscaler's verdict.
+   */
+  ModelDeploymentStatus completed(ModelDeploymentStatus status, ModelDeploymentStatus previous, SourceTracker.Pin pin,
+      Optional<HorizontalPodAutoscaler> autoscaler) {
+    return autoscaled(tracked(status, previous, pin), previous, pin.effective(), autoscaler);
+  }
+
   /** The status with what the source tracker read: status.tracking and the SourceTracked condition. */
   ModelDeploymentStatus tracked(ModelDeploymentStatus status, ModelDeploymentStatus previous, SourceTracker.Pin pin) {
     status.setTracking(pin.tracking());
