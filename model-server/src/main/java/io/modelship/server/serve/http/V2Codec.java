@@ -87,11 +87,28 @@ public final class V2Codec {
    * JSON header's length, the binary tensor data following it), or -1 when it sent none.
    */
   public static Decoded decodeInfer(byte[] body, int jsonLength, Signature signature) {
+    return decodeInfer(body, jsonLength, signature, true);
+  }
+
+  /**
+   * {@code direct}: the common shape of a body is read by {@link DirectInferReader}, and only what it declines by
+   * Jackson; false reads every body with Jackson (tests compare the two).
+   */
+  static Decoded decodeInfer(byte[] body, int jsonLength, Signature signature, boolean direct) {
     int headerEnd = jsonLength < 0 ? body.length : jsonLength;
     if (headerEnd > body.length) {
       throw ApiError.badRequest(HEADER_LENGTH + " is " + jsonLength + " but the body has only " + body.length
           + " bytes");
     }
+    InferObject parsed = direct ? DirectInferReader.read(body, headerEnd, signature) : null;
+    if (parsed == null) {
+      parsed = readWithJackson(body, headerEnd, signature);
+    }
+    List<Tensor> inputs = parsed.materialize(body, headerEnd, jsonLength >= 0);
+    return new Decoded(new InferenceRequest(parsed.id, inputs, parsed.outputNames), parsed.encoding());
+  }
+
+  private static InferObject readWithJackson(byte[] body, int headerEnd, Signature signature) {
     try (JsonParser parser = JSON.createParser(body, 0, headerEnd)) {
       if (parser.nextToken() != JsonToken.START_OBJECT) {
         throw ApiError.badRequest("the request body must be a JSON object with \"inputs\"");
@@ -100,8 +117,7 @@ public final class V2Codec {
       if (parser.nextToken() != null) {
         throw ApiError.badRequest("unexpected content after the request object");
       }
-      List<Tensor> inputs = parsed.materialize(body, headerEnd, jsonLength >= 0);
-      return new Decoded(new InferenceRequest(parsed.id, inputs, parsed.outputNames), parsed.encoding());
+      return parsed;
     } catch (JsonProcessingException e) {
       throw ApiError.badRequest(JsonProblems.describe(e));
     } catch (IOException e) {
@@ -176,7 +192,7 @@ public final class V2Codec {
   }
 
   /** What the JSON of one request said, before binary tensor data (if any) is attached to its inputs. */
-  private static final class InferObject {
+  static final class InferObject {
     String id;
     final List<InputPart> inputs = new ArrayList<>();
     final List<String> outputNames = new ArrayList<>();
@@ -234,7 +250,7 @@ public final class V2Codec {
   }
 
   /** One entry of "inputs": its data is either JSON {@code values} or {@code binarySize} bytes of the body. */
-  private record InputPart(String name, Datatype type, long[] shape, Values values, long binarySize,
+  record InputPart(String name, Datatype type, long[] shape, Values values, long binarySize,
       Optional<TensorSpec> spec) {}
 
   private static void readInputs(JsonParser parser, Signature signature, List<InputPart> inputs) throws IOException {
@@ -277,14 +293,22 @@ public final class V2Codec {
           if (value != JsonToken.START_ARRAY) {
             throw ApiError.badRequest("input " + input + ": \"data\" must be an array");
           }
-          values = new Values(elements(shape), datatype != null && Datatype.fromName(datatype)
-              .map(Datatype::isFloatingPoint).orElse(false));
+          values = valuesFor(shape, datatype);
           readNested(parser, values, new Nesting(), 0, name == null ? "#" + index : name);
         }
         case "parameters" -> binarySize = readInputParameters(parser, input);
         default -> parser.skipChildren();
       }
     }
+    return inputPart(name, shape, datatype, values, binarySize, signature, index);
+  }
+
+  /**
+   * What one entry of "inputs" said, checked against the model; its fields are null when absent and
+   * {@code binarySize} is -1 without {@code parameters.binary_data_size}.
+   */
+  static InputPart inputPart(String name, long[] shape, String datatype, Values values, long binarySize,
+      Signature signature, int index) {
     if (name == null) {
       throw ApiError.badRequest("input #" + index + " has no \"name\"; the model expects "
           + describeAll(signature.inputs()));
@@ -311,6 +335,12 @@ public final class V2Codec {
           + spec.get().describe());
     }
     return new InputPart(name, type.get(), shape, values, binarySize, spec);
+  }
+
+  /** Where a data array is gathered: sized from the shape when it came first, reals when the datatype says so. */
+  static Values valuesFor(long[] shape, String datatype) {
+    return new Values(elements(shape), datatype != null && Datatype.fromName(datatype)
+        .map(Datatype::isFloatingPoint).orElse(false));
   }
 
   /** How many elements a shape read so far declares (saturating), or 64 when the data came first. */
@@ -453,7 +483,7 @@ public final class V2Codec {
   }
 
   /** The length of each nesting level seen so far, and the depth at which numbers sit. */
-  private static final class Nesting {
+  static final class Nesting {
     private final List<Long> lengths = new ArrayList<>();
     private int leafDepth = -1;
 
