@@ -1,5 +1,6 @@
 package io.modelship.server.serve;
 
+import io.modelship.server.serve.batch.BatchPolicy;
 import io.modelship.server.serve.model.DevicePreference;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -20,7 +21,7 @@ public record ServeOptions(
     Optional<String> modelVersion,
     String host,
     int port,
-    int maxBatchSize,
+    Optional<Integer> maxBatchSize,
     Duration maxBatchDelay,
     int warmupIterations,
     DevicePreference device,
@@ -53,8 +54,9 @@ public record ServeOptions(
               "version served when neither --model-version nor artifact.json names one (the operator passes the"
                   + " revision); default: unversioned"),
           new Option("--port", "MODELSHIP_PORT", "8080", "port for inference, health and /metrics"),
-          new Option("--max-batch-size", "MODELSHIP_MAX_BATCH_SIZE", "8",
-              "dynamic batching limit in rows; 1 disables batching"),
+          new Option("--max-batch-size", "MODELSHIP_MAX_BATCH_SIZE", null,
+              "dynamic batching limit in rows; 1 disables batching; default: " + BatchPolicy.CPU_MAX_BATCH_SIZE
+                  + " on CPU, " + BatchPolicy.GPU_MAX_BATCH_SIZE + " on a GPU"),
           new Option("--max-batch-delay-ms", "MODELSHIP_MAX_BATCH_DELAY_MS", "2",
               "longest wait for more requests to fill a batch"),
           new Option("--warmup-iterations", "MODELSHIP_WARMUP_ITERATIONS", "10", "inferences before ready"),
@@ -116,7 +118,9 @@ public record ServeOptions(
         return problem("--device must be auto, cpu or gpu, was " + values.get("--device"));
       }
       int port = integer(values, "--port", 0, 65535);
-      int maxBatchSize = integer(values, "--max-batch-size", 1, 65536);
+      Optional<Integer> maxBatchSize = values.get("--max-batch-size") == null
+          ? Optional.empty()
+          : Optional.of(integer(values, "--max-batch-size", 1, 65536));
       int delay = integer(values, "--max-batch-delay-ms", 0, 60_000);
       int warmup = integer(values, "--warmup-iterations", 0, 1_000_000);
       long maxBody = integer(values, "--max-body-bytes", 1, Integer.MAX_VALUE);
@@ -217,7 +221,7 @@ public record ServeOptions(
 
   public ServeOptions withBatching(int size, Duration delay) {
     return edit(b -> {
-      b.maxBatchSize = size;
+      b.maxBatchSize = Optional.of(size);
       b.maxBatchDelay = delay;
     });
   }
@@ -302,7 +306,7 @@ public record ServeOptions(
     Optional<String> modelVersion;
     String host;
     int port;
-    int maxBatchSize;
+    Optional<Integer> maxBatchSize;
     Duration maxBatchDelay;
     int warmupIterations;
     DevicePreference device;

@@ -62,7 +62,8 @@ final class VersionLoader {
     OnnxModel model = OnnxModel.load(artifact.onnxFile(), name, options.device());
     Duration loadTook = Duration.ofNanos(System.nanoTime() - loadStart);
     modelVersion.metrics().loaded(loadTook);
-    BatchPolicy policy = new BatchPolicy(options.maxBatchSize(), options.maxBatchDelay());
+    int maxBatchSize = options.maxBatchSize().orElse(BatchPolicy.defaultMaxBatchSize(model.onGpu()));
+    BatchPolicy policy = new BatchPolicy(maxBatchSize, options.maxBatchDelay());
     String label = name + ":" + version;
     BatchQueue queue;
     try {
@@ -74,7 +75,7 @@ final class VersionLoader {
       throw e;
     }
     int maxRows = options.maxRequestRows()
-        .orElseGet(() -> ModelServer.defaultMaxRows(model.signature(), options.maxBatchSize()));
+        .orElseGet(() -> ModelServer.defaultMaxRows(model.signature(), maxBatchSize));
     modelVersion.loaded(model, queue, maxRows);
     LOG.info("{}: loaded in {} ms; dynamic batching {}", label, loadTook.toMillis(),
         queue.batching() ? "up to " + policy.maxBatchSize() + " rows, " + policy.maxDelay().toMillis() + " ms"
@@ -83,7 +84,7 @@ final class VersionLoader {
 
     long warmStart = System.nanoTime();
     List<Tensor> example = WarmUp.run(label, queue, model.signature(), artifact.inputExample(),
-        options.warmupIterations(), options.maxBatchSize(), hooks.beforeWarmUpIteration());
+        options.warmupIterations(), maxBatchSize, hooks.beforeWarmUpIteration());
     HttpWarmUp.run(label, options.host(), port.getAsInt(), warmUpToken, name, version, example, httpWarmUps);
     Duration warmTook = Duration.ofNanos(System.nanoTime() - warmStart);
     modelVersion.metrics().warmedUp(warmTook);

@@ -75,6 +75,44 @@ class BatchingTest {
     }
   }
 
+  /** Without a setting, a model on CPU batches up to 16 rows (BatchPolicy says why; a GPU keeps 8). */
+  @Test
+  void onCpuTheDefaultBatchIsSixteenRows() throws Exception {
+    OnnxModels.writeMlp(modelDir, MLP);
+    CountDownLatch firstBatchHeld = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    List<Integer> batchRows = new CopyOnWriteArrayList<>();
+    BatchObserver holdFirst = (requests, rows) -> {
+      batchRows.add(rows);
+      if (batchRows.size() == 1) {
+        firstBatchHeld.countDown();
+        hold(release);
+      }
+    };
+    ServeOptions options = TestServeOptions.defaults(modelDir, 0).withModel("iris", "1").withWarmupIterations(0)
+        .withWarmupHttpRequests(0);
+
+    try (RunningServer running = RunningServer.start(options, new ServeHooks(i -> {}, holdFirst))) {
+      running.awaitReady();
+      List<CompletableFuture<HttpResponse<String>>> answers = new ArrayList<>();
+      for (int i = 0; i < 21; i++) {
+        answers.add(running.postAsync("/v2/models/iris/infer",
+            V2Bodies.fp32(Mlp.INPUT, OnnxModels.mlpInputs(MLP, 1, i)).toString()));
+        if (i == 0) {
+          firstBatchHeld.await(30, TimeUnit.SECONDS);
+        }
+      }
+      await().atMost(Duration.ofSeconds(30))
+          .until(() -> running.metric("modelship_inference_queue_depth", "model=\"iris\"").orElse(0.0) == 20);
+      release.countDown();
+      for (CompletableFuture<HttpResponse<String>> answer : answers) {
+        assertThat(answer.get(30, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+      }
+      assertThat(batchRows).as("rows per model run: the held one, then the 20 that queued behind it")
+          .containsExactly(1, 16, 4);
+    }
+  }
+
   @Test
   void aFixedBatchDimensionIsNeverBatched() throws Exception {
     OnnxModels.writeFixedBatch(modelDir);

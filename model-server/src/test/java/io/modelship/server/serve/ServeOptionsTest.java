@@ -17,7 +17,7 @@ class ServeOptionsTest {
 
     assertThat(options.modelDir()).isEqualTo(Path.of("/models"));
     assertThat(options.port()).isEqualTo(8080);
-    assertThat(options.maxBatchSize()).isEqualTo(8);
+    assertThat(options.maxBatchSize()).as("by the device, once the model is loaded").isEmpty();
     assertThat(options.maxBatchDelay()).isEqualTo(Duration.ofMillis(2));
     assertThat(options.warmupIterations()).isEqualTo(10);
     assertThat(options.device()).isEqualTo(DevicePreference.AUTO);

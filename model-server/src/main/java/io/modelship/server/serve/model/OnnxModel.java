@@ -41,11 +41,13 @@ public final class OnnxModel implements AutoCloseable {
   private final Model model;
   private final Signature signature;
   private final String executionProvider;
+  private final boolean gpu;
 
-  private OnnxModel(Model model, Signature signature, String executionProvider) {
+  private OnnxModel(Model model, Signature signature, String executionProvider, boolean gpu) {
     this.model = model;
     this.signature = signature;
     this.executionProvider = executionProvider;
+    this.gpu = gpu;
   }
 
   /**
@@ -78,12 +80,17 @@ public final class OnnxModel implements AutoCloseable {
           "loaded {} with DJL {} on ONNX Runtime {}: execution provider {}, inputs {}, outputs {}",
           onnxFile, engine.getEngineName(), environment.getVersion(), provider, signature.inputs(),
           signature.outputs());
-      return new OnnxModel(model, signature, provider);
+      return new OnnxModel(model, signature, provider, cuda);
     } catch (OrtException | RuntimeException e) {
       closeQuietly(session);
       model.close();
       throw new IllegalStateException("cannot load " + onnxFile + ": " + e.getMessage(), e);
     }
+  }
+
+  /** Whether the model runs on a GPU (CUDA), not the host's CPU. */
+  public boolean onGpu() {
+    return gpu;
   }
 
   /**

@@ -8,7 +8,7 @@ import io.fabric8.generator.annotation.Pattern;
 public class BatchingSpec {
   @Min(1)
   @Max(1024)
-  @JsonPropertyDescription("Most requests (rows) concatenated into one inference. 1 turns batching off. Default 8.")
+  @JsonPropertyDescription("Most requests (rows) concatenated into one inference. 1 turns batching off. Default 16 on CPU, 8 on a GPU.")
   private Integer maxBatchSize;
 
   @Pattern("^[0-9]+(ms|s)$")
