@@ -33,13 +33,7 @@ class BatchingTest {
     CountDownLatch firstBatchHeld = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
     List<Integer> batchRows = new CopyOnWriteArrayList<>();
-    BatchObserver holdFirst = (requests, rows) -> {
-      batchRows.add(rows);
-      if (batchRows.size() == 1) {
-        firstBatchHeld.countDown();
-        hold(release);
-      }
-    };
+    BatchObserver holdFirst = holdingTheFirstRun(batchRows, firstBatchHeld, release);
     ServeOptions options = TestServeOptions.defaults(modelDir, 0).withModel("iris", "1")
         .withBatching(8, Duration.ofMillis(50)).withWarmupIterations(0).withWarmupHttpRequests(0);
 
@@ -82,13 +76,7 @@ class BatchingTest {
     CountDownLatch firstBatchHeld = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
     List<Integer> batchRows = new CopyOnWriteArrayList<>();
-    BatchObserver holdFirst = (requests, rows) -> {
-      batchRows.add(rows);
-      if (batchRows.size() == 1) {
-        firstBatchHeld.countDown();
-        hold(release);
-      }
-    };
+    BatchObserver holdFirst = holdingTheFirstRun(batchRows, firstBatchHeld, release);
     ServeOptions options = TestServeOptions.defaults(modelDir, 0).withModel("iris", "1").withWarmupIterations(0)
         .withWarmupHttpRequests(0);
 
@@ -146,6 +134,18 @@ class BatchingTest {
       }
       assertThat(batchRows).containsExactly(1, 1, 1, 1);
     }
+  }
+
+  /** Records each model run's rows and holds the first run until {@code release}, so that requests queue up. */
+  private static BatchObserver holdingTheFirstRun(List<Integer> batchRows, CountDownLatch firstHeld,
+      CountDownLatch release) {
+    return (requests, rows) -> {
+      batchRows.add(rows);
+      if (batchRows.size() == 1) {
+        firstHeld.countDown();
+        hold(release);
+      }
+    };
   }
 
   private static void hold(CountDownLatch latch) {
