@@ -29,8 +29,9 @@ import java.util.Optional;
  * Turns request bodies into {@link InferenceRequest}s and results into response bodies, for the Open Inference
  * Protocol (v2 REST, with its binary tensor data extension) and for DJL Serving's {@code /predictions}. It streams
  * JSON straight into tensor bytes, so a large body never becomes a tree of objects, and takes binary tensor data
- * as slices of the body without copying. Every problem becomes a 400 whose message names the input and, when the
- * model declares it, the datatype and shape it expects.
+ * as slices of the body without copying. The common shape of a v2 body is read by {@link DirectInferReader} straight
+ * from its bytes; Jackson reads whatever it declines. Every problem becomes a 400 whose message names the input and,
+ * when the model declares it, the datatype and shape it expects.
  *
  * <p>Binary tensor data (Triton's {@code binary_tensor_data} extension, which tritonclient uses by default): the
  * body is a JSON header of {@code Inference-Header-Content-Length} bytes followed by the raw little-endian bytes of
