@@ -98,6 +98,12 @@ final class Actuator {
         weights.put(failed, 0);
         onlyServing = Optional.of(stableHash);
       }
+      // Its Deployment is deleted in the pass that ends the rollback, but its pods go later (the garbage collector)
+      // and stay ready until then: the client Service must not select them again meanwhile (ShadowE2eTest saw a
+      // client answered by a rolled-back shadow canary when it did).
+      if (failed != null && RevisionObserver.hasPods(context, failed)) {
+        onlyServing = Optional.of(stableHash);
+      }
     } else if (!target.hash().equals(decision.failedRevision)) {
       // Nothing serves yet: the target runs at full size.
       live.add(target.hash());

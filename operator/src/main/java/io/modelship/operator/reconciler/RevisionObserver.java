@@ -23,6 +23,13 @@ import java.util.stream.Collectors;
 final class RevisionObserver {
   private RevisionObserver() {}
 
+  /** Whether any pod of {@code revision} is still in the cache, its Deployment deleted or not. */
+  static boolean hasPods(Context<ModelDeployment> context, String revision) {
+    return context.getSecondaryResources(Pod.class).stream()
+        .anyMatch(p -> p.getMetadata().getLabels() != null
+            && revision.equals(p.getMetadata().getLabels().get(LABEL_REVISION)));
+  }
+
   /** Live revisions, keyed by revision hash. */
   static Map<String, ObservedRevision> revisions(Context<ModelDeployment> context) {
     Map<String, List<Pod>> podsByRevision =

@@ -225,11 +225,25 @@ class RolloutScenarioTest {
     k8s.awaitReconciliations(3);
     assertThat(k8s.deployment(canary)).isPresent();
 
+    // A canary pod the garbage collector has not removed yet when the rollback ends: still ready, still selectable.
+    var podLabels = k8s.deployment(canary).orElseThrow().getSpec().getTemplate().getMetadata().getLabels();
+    k8s.client.pods().inNamespace(OperatorHarness.NAMESPACE).resource(new io.fabric8.kubernetes.api.model.PodBuilder()
+        .withNewMetadata().withName("plain-canary-lingering").withLabels(podLabels).endMetadata()
+        .withNewSpec().addNewContainer().withName("server").withImage("model-server").endContainer().endSpec()
+        .build()).create();
     k8s.markReady(stable);
     await().atMost(TIMEOUT).untilAsserted(() -> {
       assertThat(phase("plain")).isEqualTo(Phase.Degraded);
       assertThat(k8s.deployment(canary)).isEmpty();
     });
+    k8s.awaitReconciliations(2);
+    assertThat(k8s.client.services().inNamespace(OperatorHarness.NAMESPACE).withName("plain").get().getSpec().getSelector())
+        .as("while a rolled-back canary's pod remains, clients reach the stable pods alone")
+        .containsEntry("modelship.io/revision", revision(stable));
+    k8s.client.pods().inNamespace(OperatorHarness.NAMESPACE).withName("plain-canary-lingering").delete();
+    await().atMost(TIMEOUT).untilAsserted(() ->
+        assertThat(k8s.client.services().inNamespace(OperatorHarness.NAMESPACE).withName("plain").get().getSpec()
+            .getSelector()).doesNotContainKey("modelship.io/revision"));
   }
 
   @Test
